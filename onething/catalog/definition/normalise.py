@@ -1,0 +1,39 @@
+"""Canonical shapes of the definition format's parts, with every default filled in.
+
+Import stores canonical values and export emits them, which is what makes
+export → import → export identical.
+"""
+
+
+
+def option(raw: dict) -> dict:
+    return {"value": raw["value"], "label": raw["label"], "label_en": raw.get("label_en", "")}
+
+
+def field(raw: dict) -> dict:
+    return {
+        "name": raw["name"],
+        "element": raw["element"],
+        "required": raw.get("required", False),
+        "authoritative": raw.get("authoritative", False),
+        "schema": raw.get("schema", {}),
+    }
+
+
+def output(raw: dict | None) -> dict:
+    raw = raw or {}
+    return {
+        "certificate_type": raw.get("certificate_type", ""),
+        "fields": [{"name": f["name"], "label": f["label"], "label_en": f.get("label_en", "")} for f in raw.get("fields", [])],
+    }
+
+
+def location(raw: dict) -> dict:
+    keys = ("name", "name_en", "address", "hours", "phone")
+    return {key: raw.get(key, "") for key in keys}
+
+
+def mapping(raw: dict) -> dict:
+    return {"output": raw["output"], "field": raw["field"]}
+
+

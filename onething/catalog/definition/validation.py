@@ -1,0 +1,283 @@
+"""Validate a definition document: structure by JSON Schema, then meaning.
+
+Every problem is collected (never stop at the first) so that an administrator fixes a
+file in one pass. The checks are listed in docs/definition-format.md, "Validation".
+"""
+
+import json
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from onething.catalog import situations
+from onething.catalog.definition.errors import DefinitionProblem
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+
+
+@cache
+def schema_validator() -> Draft202012Validator:
+    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def json_path(parts: Any) -> str:
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def validate_document(document: Any) -> list[DefinitionProblem]:
+    """All problems in the document; an empty list means it can be imported."""
+    structural = [
+        DefinitionProblem(json_path(error.absolute_path), "schema", f"格式错误：{error.message}", error.message)
+        for error in sorted(schema_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+    if structural:
+        return structural
+    return SemanticChecks(document).run()
+
+
+class SemanticChecks:
+    """The checks that JSON Schema cannot express. Each ``check_*`` adds to ``problems``."""
+
+    def __init__(self, document: dict):
+        self.doc = document
+        self.version = document["bundle"]["version"]
+        self.problems: list[DefinitionProblem] = []
+        self.departments = {d["code"] for d in document["departments"]}
+        self.elements = {e["key"]: e for e in document["data_elements"]}
+        self.items = {i["code"]: i for i in document["items"]}
+        self.questions = {q["key"]: q for q in self.version["questions"]}
+        self.bundle_items = {b["item"]: b for b in self.version["items"]}
+
+    def add(self, path: str, code: str, message: str, message_en: str) -> None:
+        self.problems.append(DefinitionProblem(path, code, message, message_en))
+
+    def run(self) -> list[DefinitionProblem]:
+        self.check_duplicates()
+        self.check_data_elements()
+        self.check_items()
+        self.check_questions()
+        self.check_bundle_items()
+        acyclic = self.check_dependencies()
+        if acyclic and not self.problems:
+            self.check_applicability()
+        return self.problems
+
+    def check_duplicates(self) -> None:
+        lists = [
+            ("$.departments", self.doc["departments"], "code"),
+            ("$.data_elements", self.doc["data_elements"], "key"),
+            ("$.items", self.doc["items"], "code"),
+            ("$.bundle.version.questions", self.version["questions"], "key"),
+            ("$.bundle.version.items", self.version["items"], "item"),
+        ]
+        for i, item in enumerate(self.doc["items"]):
+            lists.append((f"$.items[{i}].fields", item.get("fields", []), "name"))
+            lists.append((f"$.items[{i}].materials", item.get("materials", []), "key"))
+        for q, question in enumerate(self.version["questions"]):
+            lists.append((f"$.bundle.version.questions[{q}].options", question.get("options", []), "value"))
+        for path, entries, key in lists:
+            counts = Counter(entry[key] for entry in entries)
+            for index, entry in enumerate(entries):
+                if counts[entry[key]] > 1:
+                    self.add(f"{path}[{index}].{key}", "duplicate", f"重复的“{entry[key]}”", f"duplicate '{entry[key]}'")
+
+    def check_data_elements(self) -> None:
+        for index, element in enumerate(self.doc["data_elements"]):
+            path = f"$.data_elements[{index}]"
+            if element["type"] == "enum" and not element.get("choices"):
+                self.add(f"{path}.choices", "enum_without_choices", "选项类型的数据元必须列出选项", "an enum element needs choices")
+            if element["type"] != "enum" and element.get("choices"):
+                self.add(f"{path}.choices", "choices_not_enum", "只有选项类型的数据元可以有选项", "only enum elements take choices")
+
+    def check_items(self) -> None:
+        material_names: dict[str, tuple[str, str]] = {}
+        for index, item in enumerate(self.doc["items"]):
+            path = f"$.items[{index}]"
+            if item["department"] not in self.departments:
+                self.add(
+                    f"{path}.department",
+                    "unknown_department",
+                    f"事项“{item['name']}”的实施部门“{item['department']}”不在 departments 中",
+                    f"item '{item['code']}' has no department: '{item['department']}' is not defined",
+                )
+            if item["committed_days"] > item["statutory_days"]:
+                self.add(f"{path}.committed_days", "committed_exceeds_statutory", "承诺时限不能长于法定时限", "committed > statutory days")
+            for f, field in enumerate(item.get("fields", [])):
+                if field["element"] not in self.elements:
+                    self.add(
+                        f"{path}.fields[{f}].element",
+                        "unknown_data_element",
+                        f"未定义的数据元“{field['element']}”",
+                        f"unknown data element '{field['element']}'",
+                    )
+            for m, material in enumerate(item.get("materials", [])):
+                self.check_material(f"{path}.materials[{m}]", material, material_names)
+
+    def check_material(self, path: str, material: dict, names: dict[str, tuple[str, str]]) -> None:
+        deferrable, pledgeable = material.get("deferrable", False), material.get("pledgeable", False)
+        shared, required = material.get("shared"), material.get("required", True)
+        contradictions = []
+        if deferrable and pledgeable:
+            contradictions.append(("既可容缺又可告知承诺", "both deferrable and pledgeable"))
+        if shared and (deferrable or pledgeable):
+            contradictions.append(("政府已掌握的共享材料无需容缺或承诺", "shared with the government yet deferrable/pledgeable"))
+        if not required and (deferrable or pledgeable):
+            contradictions.append(("非必需材料无需容缺或承诺", "optional yet deferrable/pledgeable"))
+        for message, message_en in contradictions:
+            self.add(path, "contradictory_material_flags", f"材料“{material['name']}”标记矛盾：{message}", message_en)
+        first = names.setdefault(material["key"], (material["name"], path))
+        if first[0] != material["name"]:
+            self.add(
+                f"{path}.name",
+                "inconsistent_material",
+                f"材料键“{material['key']}”在 {first[1]} 名为“{first[0]}”，此处却为“{material['name']}”",
+                f"material key '{material['key']}' has another name at {first[1]}",
+            )
+
+    def check_questions(self) -> None:
+        for index, question in enumerate(self.version["questions"]):
+            path = f"$.bundle.version.questions[{index}]"
+            options = question.get("options", [])
+            if question["kind"] in {"single", "multiple"} and len(options) < 2:
+                self.add(f"{path}.options", "too_few_options", "单选和多选题至少需要两个选项", "needs at least two options")
+            if question["kind"] == "yes_no" and options:
+                self.add(f"{path}.options", "options_on_yes_no", "是/否题不设选项", "a yes/no question takes no options")
+        total = situations.count_situations(self.version["questions"])
+        if total > situations.MAX_SITUATIONS:
+            self.add(
+                "$.bundle.version.questions",
+                "too_many_situations",
+                f"情形组合共 {total} 种，超过上限 {situations.MAX_SITUATIONS}",
+                f"{total} answer combinations exceed {situations.MAX_SITUATIONS}",
+            )
+
+    def check_rule(self, path: str, rule: Any) -> None:
+        if rule is None or isinstance(rule, bool):
+            return
+        for operator in sorted(situations.unknown_operators(rule)):
+            self.add(path, "unknown_operator", f"规则使用了未知运算“{operator}”", f"unknown JSON Logic operator '{operator}'")
+        for name in sorted(situations.rule_variables(rule) - set(self.questions)):
+            self.add(path, "unknown_question", f"规则引用了不存在的问题“{name}”", f"rule names unknown question '{name}'")
+
+    def check_bundle_items(self) -> None:
+        for index, entry in enumerate(self.version["items"]):
+            path = f"$.bundle.version.items[{index}]"
+            item = self.items.get(entry["item"])
+            if item is None:
+                self.add(f"{path}.item", "unknown_item", f"未定义的事项“{entry['item']}”", f"unknown item '{entry['item']}'")
+                continue
+            self.check_rule(f"{path}.applies_when", entry.get("applies_when"))
+            materials = {m["key"] for m in item.get("materials", [])}
+            for key, rule in entry.get("material_conditions", {}).items():
+                if key not in materials:
+                    self.add(f"{path}.material_conditions.{key}", "unknown_material", f"事项没有材料“{key}”", f"no material '{key}'")
+                self.check_rule(f"{path}.material_conditions.{key}", rule)
+            fields = {f["name"] for f in item.get("fields", [])}
+            for name, rule in entry.get("field_conditions", {}).items():
+                if name not in fields:
+                    self.add(f"{path}.field_conditions.{name}", "unknown_field", f"事项没有字段“{name}”", f"no field '{name}'")
+                self.check_rule(f"{path}.field_conditions.{name}", rule)
+        for index, item in enumerate(self.doc["items"]):
+            if item["code"] not in self.bundle_items:
+                self.add(f"$.items[{index}]", "unused_item", f"事项“{item['code']}”未被一件事使用", f"item '{item['code']}' is unused")
+
+    def check_dependencies(self) -> bool:
+        """Check references and mappings; return False when the graph has a cycle."""
+        edges: dict[str, set[str]] = {code: set() for code in self.bundle_items}
+        for index, dep in enumerate(self.version.get("dependencies", [])):
+            path = f"$.bundle.version.dependencies[{index}]"
+            up, down = dep["upstream"], dep["downstream"]
+            for end in ("upstream", "downstream"):
+                if dep[end] not in self.bundle_items:
+                    self.add(f"{path}.{end}", "unknown_item", f"依赖引用了不在本版本中的事项“{dep[end]}”", f"unknown item '{dep[end]}'")
+            if up == down:
+                self.add(path, "self_dependency", "事项不能依赖自身", "an item cannot depend on itself")
+            if up in self.bundle_items and down in self.bundle_items:
+                edges[up].add(down)
+                self.check_mappings(path, dep)
+        cycle = find_cycle(edges)
+        if cycle:
+            self.add(
+                "$.bundle.version.dependencies",
+                "dependency_cycle",
+                f"事项依赖存在循环：{' → '.join(cycle)}",
+                f"dependency cycle: {' -> '.join(cycle)}",
+            )
+        return not cycle
+
+    def check_mappings(self, path: str, dep: dict) -> None:
+        upstream, downstream = self.items.get(dep["upstream"]), self.items.get(dep["downstream"])
+        if not upstream or not downstream:
+            return
+        outputs = {f["name"] for f in upstream.get("output", {}).get("fields", [])}
+        fields = {f["name"] for f in downstream.get("fields", [])}
+        for m, mapping in enumerate(dep.get("mappings", [])):
+            if mapping["output"] not in outputs:
+                self.add(
+                    f"{path}.mappings[{m}].output",
+                    "unknown_output",
+                    f"前置事项“{dep['upstream']}”没有结果字段“{mapping['output']}”",
+                    f"upstream '{dep['upstream']}' has no output '{mapping['output']}'",
+                )
+            if mapping["field"] not in fields:
+                self.add(
+                    f"{path}.mappings[{m}].field",
+                    "unknown_field",
+                    f"后续事项“{dep['downstream']}”没有字段“{mapping['field']}”",
+                    f"downstream '{dep['downstream']}' has no field '{mapping['field']}'",
+                )
+
+    def check_applicability(self) -> None:
+        """No item may wait on an item that does not apply, unless declared optional."""
+        questions = self.version["questions"]
+        rules = {code: entry.get("applies_when") for code, entry in self.bundle_items.items()}
+        strict = [(i, d) for i, d in enumerate(self.version.get("dependencies", [])) if not d.get("only_when_applies")]
+        reported: set[int] = set()
+        for answers in situations.enumerate_situations(questions):
+            for index, dep in strict:
+                if index in reported:
+                    continue
+                if situations.evaluate(rules[dep["downstream"]], answers) and not situations.evaluate(rules[dep["upstream"]], answers):
+                    reported.add(index)
+                    self.add(
+                        f"$.bundle.version.dependencies[{index}]",
+                        "inapplicable_upstream",
+                        f"情形 {json.dumps(answers, ensure_ascii=False)} 下“{dep['downstream']}”适用而其前置事项"
+                        f"“{dep['upstream']}”不适用；请将依赖标为 only_when_applies",
+                        f"in situation {json.dumps(answers)} '{dep['downstream']}' applies but upstream "
+                        f"'{dep['upstream']}' does not; declare only_when_applies",
+                    )
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str]:
+    """Return one cycle as a list of nodes (first repeated at the end), or []."""
+    white, grey, black = 0, 1, 2
+    colour = dict.fromkeys(edges, white)
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        colour[node] = grey
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if colour.get(nxt) == grey:
+                return stack[stack.index(nxt) :] + [nxt]
+            if colour.get(nxt) == white:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        colour[node] = black
+        return []
+
+    for start in sorted(edges):
+        if colour[start] == white:
+            cycle = visit(start)
+            if cycle:
+                return cycle
+    return []

@@ -1,0 +1,1 @@
+"""Pieces shared by every part: API error format, PDF fonts, language helpers."""
