@@ -134,6 +134,8 @@ USE_TZ = True
 # --- Static files ----------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = DEBUG
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # --- REST framework and OpenAPI --------------------------------------------------
