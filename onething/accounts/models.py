@@ -1,0 +1,47 @@
+"""The user model. For citizens and enterprises the username is their resident ID
+number or unified social credit code, so that one identity has one account."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        CITIZEN = "citizen", _("个人")
+        ENTERPRISE = "enterprise", _("企业")
+        CLERK = "clerk", _("窗口人员")
+        OFFICER = "officer", _("部门人员")
+        ADMIN = "admin", _("管理员")
+
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.CITIZEN)
+    full_name = models.CharField(_("姓名/名称"), max_length=200, blank=True)
+    id_number = models.CharField(
+        _("证件号码"), max_length=18, unique=True, null=True, blank=True, help_text=_("居民身份证号或统一社会信用代码")
+    )
+    mobile = models.CharField(_("手机号码"), max_length=11, blank=True)
+    real_name_verified = models.BooleanField(_("已实名核验"), default=False)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def is_applicant(self) -> bool:
+        return self.role in {self.Role.CITIZEN, self.Role.ENTERPRISE}
+
+
+class LoginAttempt(models.Model):
+    """Failed logins, counted per identity and per address to throttle guessing. Kept in
+    the database so that every web process sees the same count."""
+
+    identity = models.CharField(max_length=150, db_index=True)
+    address = models.GenericIPAddressField(null=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
