@@ -97,6 +97,39 @@ def rule_operators(rule: Any) -> set[str]:
     return found
 
 
+COMPARISONS = {"==", "===", "!=", "!=="}
+
+
+def compared_values(rule: Any) -> list[tuple[str, Any]]:
+    """(question, literal) pairs a rule compares: ``{"==": [{"var": q}, v]}`` either way
+    round, and ``{"in": [v, {"var": q}]}`` for multiple choice; so a typo in an option
+    value is caught at import instead of silently never matching."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(rule, list):
+        for part in rule:
+            found += compared_values(part)
+        return found
+    if not isinstance(rule, dict):
+        return found
+    for operator, operand in rule.items():
+        if operator in COMPARISONS | {"in"} and isinstance(operand, list) and len(operand) == 2:
+            pairs = [(operand[0], operand[1])] if operator == "in" else [operand, operand[::-1]]
+            for literal, reference in pairs:
+                name = _var_name(reference)
+                if name and not isinstance(literal, (dict, list)):
+                    found.append((name, literal))
+        if operator != "var":
+            found += compared_values(operand)
+    return found
+
+
+def _var_name(reference: Any) -> str | None:
+    if isinstance(reference, dict) and list(reference) == ["var"]:
+        name = reference["var"][0] if isinstance(reference["var"], list) and reference["var"] else reference["var"]
+        return name if isinstance(name, str) else None
+    return None
+
+
 def unknown_operators(rule: Any) -> set[str]:
     return {op for op in rule_operators(rule) if op not in ALL_OPERATIONS}
 

@@ -255,3 +255,18 @@ def test_import_and_export_commands(tmp_path):
     call_command("export_bundle", "t-birth-bundle", "-o", str(out))
     exported = json.loads(out.read_text(encoding="utf-8"))
     assert exported == export_version(version=BundleVersion.objects.get())
+
+
+def test_rule_comparing_with_a_missing_option_is_reported():
+    document = sample_definition()
+    document["bundle"]["version"]["items"][1]["material_conditions"]["marriage-cert"] = {
+        "==": [{"var": "married"}, "yes"]
+    }
+    document["bundle"]["version"]["items"][2]["applies_when"] = {"in": ["dental", {"var": "extras"}]}
+    document["bundle"]["version"]["items"][3]["applies_when"] = {"==": [{"var": "insured"}, "yes"]}
+    problems = [p for p in validate_document(document) if p.code == "unknown_option"]
+    assert [p.path for p in problems] == [
+        "$.bundle.version.items[1].material_conditions.marriage-cert",
+        "$.bundle.version.items[2].applies_when",
+        "$.bundle.version.items[3].applies_when",
+    ]

@@ -164,6 +164,21 @@ class SemanticChecks:
             self.add(path, "unknown_operator", f"规则使用了未知运算“{operator}”", f"unknown JSON Logic operator '{operator}'")
         for name in sorted(situations.rule_variables(rule) - set(self.questions)):
             self.add(path, "unknown_question", f"规则引用了不存在的问题“{name}”", f"rule names unknown question '{name}'")
+        for question_key, value in situations.compared_values(rule):
+            question = self.questions.get(question_key)
+            if question is None:
+                continue
+            if question["kind"] == "yes_no":
+                allowed = value in (True, False)
+            else:
+                allowed = value in situations.option_values(question)
+            if not allowed:
+                self.add(
+                    path,
+                    "unknown_option",
+                    f"规则把问题“{question_key}”与不存在的选项 {json.dumps(value, ensure_ascii=False)} 比较",
+                    f"rule compares '{question_key}' with {json.dumps(value)}, which is not one of its answers",
+                )
 
     def check_bundle_items(self) -> None:
         for index, entry in enumerate(self.version["items"]):
