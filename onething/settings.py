@@ -31,6 +31,9 @@ DEFAULT_SECRET_KEY = "insecure-dev-key-change-me"
 SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -45,6 +48,9 @@ INSTALLED_APPS = [
     "onething.accounts",
     "onething.catalog",
     "onething.notice",
+    "onething.apply",
+    "onething.cases",
+    "onething.oversight",
 ]
 
 MIDDLEWARE = [
@@ -97,13 +103,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        "control_folder": str(BROKER_DIR / "control"),
     }
 else:
     # Keep every countdown below this (see docs/celery.md).
@@ -156,6 +163,19 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# --- Applications, uploads and the data hub -------------------------------------
+DRAFT_LIFETIME_DAYS = int(os.environ.get("DRAFT_LIFETIME_DAYS", "30"))
+UPLOAD_ROOT = Path(os.environ.get("UPLOAD_ROOT", VAR_DIR / "uploads"))  # outside the web root
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+VIRUS_SCANNER = os.environ.get("VIRUS_SCANNER", "onething.apply.uploads.NotScanning")
+DATAHUB_URL = os.environ.get("DATAHUB_URL", "http://127.0.0.1:8701")
+DATAHUB_KEY = os.environ.get("DATAHUB_KEY", "demo-datahub-key")
+DATAHUB_CLIENT_ID = os.environ.get("DATAHUB_CLIENT_ID", "onething")
+DATAHUB_TIMEOUT = float(os.environ.get("DATAHUB_TIMEOUT", "2.0"))
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
 
 # --- Fonts for PDFs --------------------------------------------------------------
 # A TrueType CJK font that reportlab embeds into every PDF (see onething/common/pdf.py).

@@ -17,9 +17,10 @@ FORM_STRENGTH = {"electronic": 0, "copy": 1, "original": 2, "original_and_copy":
 IN_PERSON_FORMS = {"original", "original_and_copy"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CompiledBundle:
-    """A definition document indexed for fast notices. Immutable: cache it per version."""
+    """A definition document indexed for fast notices. Immutable: cache it per version.
+    Compared and hashed by identity, so caches can key on it."""
 
     document: dict
 
@@ -42,6 +43,10 @@ class CompiledBundle:
     @cached_property
     def departments(self) -> dict[str, dict]:
         return {d["code"]: d for d in self.document["departments"]}
+
+    @cached_property
+    def elements(self) -> dict[str, dict]:
+        return {e["key"]: e for e in self.document["data_elements"]}
 
     @cached_property
     def bundle_items(self) -> list[dict]:

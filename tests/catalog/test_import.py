@@ -96,6 +96,10 @@ def duplicate_item_code(d):
     d["items"].append(dict(d["items"][0]))
 
 
+def duplicate_dependency(d):
+    d["bundle"]["version"]["dependencies"].append({"upstream": "t-birth", "downstream": "t-household"})
+
+
 def too_few_options(d):
     d["bundle"]["version"]["questions"][1]["options"].pop()
 
@@ -131,6 +135,7 @@ CASES = [
     (inapplicable_upstream, "inapplicable_upstream", "$.bundle.version.dependencies[2]"),
     (committed_exceeds, "committed_exceeds_statutory", "$.items[0].committed_days"),
     (duplicate_item_code, "duplicate", "$.items[4].code"),
+    (duplicate_dependency, "duplicate", "$.bundle.version.dependencies[3]"),
     (too_few_options, "too_few_options", "$.bundle.version.questions[1].options"),
     (options_on_yes_no, "options_on_yes_no", "$.bundle.version.questions[0].options"),
     (enum_without_choices, "enum_without_choices", "$.data_elements[0].choices"),

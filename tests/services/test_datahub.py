@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import socket
 import sqlite3
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from services.datahub.ids import is_valid_credit_code, is_valid_id_number, make_
 from .conftest import ROOT, TEST_KEY, DatahubProcess
 
 AS_OF = date(2026, 11, 1)
-UNKNOWN_ID = make_id_number("310101", date(1970, 1, 1), 999)  # valid check digit, never generated (born 1970-01-01…)
+UNKNOWN_ID = make_id_number("310101", date(2025, 6, 1), 999)  # valid, but nobody is generated with that birth date
 LICENCE_TYPES = {
     "id_card", "household_register", "marriage_certificate", "birth_medical_certificate", "business_licence",
     "property_certificate",
@@ -117,7 +118,7 @@ def test_persons_look_real(datahub: DatahubProcess) -> None:
     mobiles = [person["mobile"] for person in persons if person["mobile"]]
     assert len(mobiles) == len(set(mobiles)) and all(re.fullmatch(r"1[3-9]\d{9}", m) for m in mobiles)
     assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", person["name"]) for person in persons)
-    address = re.compile(r"上海市\w+区\w+路\d+弄\d+号\d+室")
+    address = re.compile(r"上海市\w+?区\w+?(路|大道)\d+弄\d+号\d+室")
     assert all(address.fullmatch(person["address"]) for person in persons)
     assert {person["marital_status"] for person in persons} == {"single", "married", "divorced", "widowed"}
     assert 10 <= sum(person["dishonest"] for person in persons) <= 80
@@ -197,7 +198,7 @@ def test_demo_family(client: DatahubClient) -> None:
     baby = client.get_person(demo.NEWBORN_ID_NUMBER)
     assert baby and baby["name"] == demo.NEWBORN_NAME and baby["household_number"] is None
     assert (shanghai_today() - date.fromisoformat(baby["birth_date"])).days < 92
-    [certificate] = client.list_elicences(demo.NEWBORN_ID_NUMBER)
+    [certificate] = client.list_elicences(demo.NEWBORN_ID_NUMBER, licence_type="birth_medical_certificate")
     assert certificate["licence_number"] == demo.NEWBORN_BIRTH_CERTIFICATE_LICENCE
     assert certificate["data"]["mother"] == {"name": demo.MOTHER_NAME, "id_number": demo.MOTHER_ID_NUMBER}
 
@@ -276,17 +277,17 @@ def test_real_name_check(datahub: DatahubProcess, client: DatahubClient) -> None
 
 
 def test_register_is_idempotent_on_the_licence_number(datahub: DatahubProcess, client: DatahubClient) -> None:
-    request = {"licence_type": "household_register", "number": "HKB31010400777001", "holder": demo.NEWBORN_ID_NUMBER,
-               "issuer": "上海市公安局徐汇区分局", "data": {"household_number": demo.FAMILY_HOUSEHOLD_NUMBER}}
-    created = client.register_elicence(**request)
+    request = {"number": "HKB31010400777001", "holder": demo.NEWBORN_ID_NUMBER, "issuer": "上海市公安局徐汇区分局",
+               "data": {"household_number": demo.FAMILY_HOUSEHOLD_NUMBER}}
+    created = client.register_elicence("household_register", **request)
     assert created["holder_name"] == demo.NEWBORN_NAME and created["status"] == "valid"
-    assert client.register_elicence(**request) == created
+    assert client.register_elicence("household_register", **request) == created
     assert client.verify_elicence("HKB31010400777001", demo.NEWBORN_ID_NUMBER)["valid"]
     assert "HKB31010400777001" in {lic["licence_number"] for lic in client.list_elicences(demo.NEWBORN_ID_NUMBER)}
     with pytest.raises(DatahubRequestError) as raised:
-        client.register_elicence(**{**request, "data": {"household_number": "other"}})
+        client.register_elicence("household_register", **{**request, "data": {"household_number": "other"}})
     assert raised.value.status == 409 and raised.value.code == "licence_conflict"
-    replay = call(datahub, "POST", "/v1/elicences", {**request, "type": request.pop("licence_type")})
+    replay = call(datahub, "POST", "/v1/elicences", {**request, "type": "household_register"})
     assert replay.status_code == 201 and replay.json() == created
 
 
@@ -299,6 +300,8 @@ def test_register_is_idempotent_on_the_licence_number(datahub: DatahubProcess, c
         ({"data": [1, 2]}, "data"),
         ({"issuer": ""}, "issuer"),
         ({"issue_date": "2026-13-01"}, "issue_date"),
+        ({"number": None}, "number"),
+        ({"number": 12345678}, "number"),
     ],
 )
 def test_register_rejects_bad_input(datahub: DatahubProcess, change: dict[str, Any], field: str) -> None:
@@ -336,17 +339,18 @@ def test_health_needs_no_signature_but_v1_does(datahub: DatahubProcess) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "code"),
+    ("kwargs", "skew", "code"),
     [
-        ({"key": "wrong-key"}, "bad_signature"),
-        ({"timestamp": time.time() - 301}, "stale_timestamp"),
-        ({"timestamp": time.time() + 301}, "stale_timestamp"),
-        ({"headers": {"X-Timestamp": "yesterday"}}, "bad_timestamp"),
-        ({"headers": {"X-Signature": "ä" * 64}}, "bad_signature"),
+        ({"key": "wrong-key"}, 0, "bad_signature"),
+        ({}, -310, "stale_timestamp"),
+        ({}, 310, "stale_timestamp"),
+        ({"headers": {"X-Timestamp": "yesterday"}}, 0, "bad_timestamp"),
+        ({"headers": {"X-Signature": "ä" * 64}}, 0, "bad_signature"),
+        ({"headers": {"X-Client-Id": ""}}, 0, "missing_credentials"),
     ],
 )
-def test_bad_signatures_are_refused(datahub: DatahubProcess, kwargs: dict[str, Any], code: str) -> None:
-    response = call(datahub, "GET", f"/v1/persons/{demo.MOTHER_ID_NUMBER}", **kwargs)
+def test_bad_signatures_are_refused(datahub: DatahubProcess, kwargs: dict[str, Any], skew: int, code: str) -> None:
+    response = call(datahub, "GET", f"/v1/persons/{demo.MOTHER_ID_NUMBER}", timestamp=time.time() + skew, **kwargs)
     assert response.status_code == 401 and response.json()["error"]["code"] == code
 
 
@@ -456,3 +460,22 @@ def test_client_with_wrong_key_gets_request_error(datahub: DatahubProcess) -> No
     with DatahubClient(datahub.base_url, key="wrong", timeout=5) as client, pytest.raises(DatahubRequestError) as err:
         client.get_person(demo.MOTHER_ID_NUMBER)
     assert err.value.status == 401 and err.value.code == "bad_signature"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/persons/%ZZ", "/v1/persons/%E4%BD%A0%E5%A5%BD", "/v1/elicences?holder=%FF%FE", "/v1/enterprises/%00",
+     "/v1/elicences/%2F..%2F", "/v1/persons/" + "9" * 5000, "/v1/elicences?holder=a&holder=b&type="],
+)
+def test_odd_paths_give_client_errors(datahub: DatahubProcess, path: str) -> None:
+    response = call(datahub, "GET", path)
+    assert 400 <= response.status_code < 500 and "error" in response.json()
+
+
+def test_unsupported_methods_get_json_errors(datahub: DatahubProcess) -> None:
+    host, port = datahub.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"BREW /pot HTTP/1.1\r\n\r\n")
+        answer = sock.makefile("rb").read().decode()
+    assert answer.startswith("HTTP/1.1 501") and '"code": "http_501"' in answer
+    assert requests.head(f"{datahub.base_url}/health", timeout=5).status_code == 200

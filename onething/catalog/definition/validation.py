@@ -86,6 +86,15 @@ class SemanticChecks:
             for index, entry in enumerate(entries):
                 if counts[entry[key]] > 1:
                     self.add(f"{path}[{index}].{key}", "duplicate", f"重复的“{entry[key]}”", f"duplicate '{entry[key]}'")
+        pairs = Counter((d["upstream"], d["downstream"]) for d in self.version.get("dependencies", []))
+        for index, dep in enumerate(self.version.get("dependencies", [])):
+            if pairs[(dep["upstream"], dep["downstream"])] > 1:
+                self.add(
+                    f"$.bundle.version.dependencies[{index}]",
+                    "duplicate",
+                    f"重复的依赖“{dep['upstream']} → {dep['downstream']}”",
+                    f"duplicate dependency '{dep['upstream']} -> {dep['downstream']}'",
+                )
 
     def check_data_elements(self) -> None:
         for index, element in enumerate(self.doc["data_elements"]):

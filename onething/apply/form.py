@@ -1,0 +1,251 @@
+"""The merged form (一表申请) of a bundle for one situation.
+
+Every applicable item's fields are gathered through their data elements, so a datum
+three items need is asked once. A field is required if any applicable item requires it,
+locked if any item marks it authoritative, and absent when its item's field condition
+does not hold. Fields are grouped into steps a person understands; the grouping is
+by the data element's prefix (see STEP_OF_PREFIX) and by how many items share it, so no
+bundle is special-cased. The same form gives the JSON Schema for the API and the fields
+for the HTML page, and one ``validate`` serves both.
+"""
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from jsonschema import Draft202012Validator
+
+from onething.apply.validators import FieldError, run_validator
+from onething.catalog import situations
+from onething.notice.engine import CompiledBundle, applicable_items
+
+STEPS = [
+    ("applicant", _("申请人")),
+    ("family", _("家庭成员及相关人")),
+    ("enterprise", _("企业及单位信息")),
+    ("event", _("办理事由")),
+    ("items", _("个别事项所需信息")),
+    ("delivery", _("结果送达")),
+]
+STEP_OF_PREFIX = {
+    "applicant": "applicant",
+    "agent": "applicant",
+    "mother": "family",
+    "father": "family",
+    "spouse": "family",
+    "guardian": "family",
+    "family": "family",
+    "household": "family",
+    "landlord": "family",
+    "enterprise": "enterprise",
+    "legal_rep": "enterprise",
+    "employer": "enterprise",
+    "finance": "enterprise",
+    "shareholder": "enterprise",
+    "delivery": "delivery",
+}
+JSON_TYPES = {"string": "string", "date": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
+
+
+@dataclass
+class MergedField:
+    key: str
+    label: str
+    label_en: str
+    type: str
+    validator: str
+    choices: list[dict]
+    required: bool = False
+    authoritative: bool = False
+    needed_by: list[str] = field(default_factory=list)
+    extra_schema: list[dict] = field(default_factory=list)
+    step: str = "items"
+
+    def json_schema(self) -> dict:
+        schema: dict[str, Any] = {"title": self.label}
+        if self.type == "enum":
+            schema["enum"] = [c["value"] for c in self.choices]
+        else:
+            schema["type"] = JSON_TYPES[self.type]
+        if self.type == "date":
+            schema["format"] = "date"
+        if self.extra_schema:
+            schema["allOf"] = self.extra_schema
+        return schema
+
+
+@dataclass
+class MergedForm:
+    fields: list[MergedField]
+    item_count: int
+
+    @property
+    def by_key(self) -> dict[str, MergedField]:
+        return {f.key: f for f in self.fields}
+
+    @property
+    def steps(self) -> list[tuple[str, str, list[MergedField]]]:
+        return [
+            (key, label, [f for f in self.fields if f.step == key])
+            for key, label in STEPS
+            if any(f.step == key for f in self.fields)
+        ]
+
+    def json_schema(self) -> dict:
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "additionalProperties": False,
+            "required": [f.key for f in self.fields if f.required],
+            "properties": {f.key: f.json_schema() for f in self.fields},
+        }
+
+
+def build_merged_form(*, compiled: CompiledBundle, answers: dict) -> MergedForm:
+    """One field per data element needed by the applicable items for these answers."""
+    return _build_cached(compiled, json.dumps(answers, sort_keys=True, ensure_ascii=False))
+
+
+@lru_cache(maxsize=2048)
+def _build_cached(compiled: CompiledBundle, answers_json: str) -> MergedForm:
+    answers = json.loads(answers_json)
+    merged: dict[str, MergedField] = {}
+    entries = applicable_items(compiled, answers)
+    fed = _fed_by_upstream(compiled, {entry["item"] for entry in entries})
+    for entry in entries:
+        item = compiled.items[entry["item"]]
+        conditions = entry.get("field_conditions", {})
+        for item_field in item.get("fields", []):
+            if (item["code"], item_field["name"]) in fed:
+                continue
+            if not situations.evaluate(conditions.get(item_field["name"]), answers):
+                continue
+            _merge_field(merged, compiled.elements[item_field["element"]], item_field, item["code"])
+    for merged_field in merged.values():
+        merged_field.step = _step_of(merged_field)
+    order = {key: index for index, (key, _) in enumerate(STEPS)}
+    fields = sorted(merged.values(), key=lambda f: order[f.step])  # stable: first appearance within a step
+    return MergedForm(fields=fields, item_count=len(entries))
+
+
+def _fed_by_upstream(compiled: CompiledBundle, applicable: set[str]) -> set[tuple[str, str]]:
+    """(item, field) pairs an applicable upstream item's result fills in (e.g. the birth
+    certificate number for household registration): the applicant is not asked for them."""
+    return {
+        (dep["downstream"], mapping["field"])
+        for dep in compiled.version.get("dependencies", [])
+        if dep["upstream"] in applicable and dep["downstream"] in applicable
+        for mapping in dep.get("mappings", [])
+    }
+
+
+def _merge_field(merged: dict[str, MergedField], element: dict, item_field: dict, item_code: str) -> None:
+    current = merged.get(element["key"])
+    if current is None:
+        current = merged[element["key"]] = MergedField(
+            key=element["key"],
+            label=element["label"],
+            label_en=element.get("label_en", ""),
+            type=element["type"],
+            validator=element.get("validator", ""),
+            choices=element.get("choices", []),
+        )
+    current.required = current.required or item_field.get("required", False)
+    current.authoritative = current.authoritative or item_field.get("authoritative", False)
+    current.needed_by.append(item_code)
+    if item_field.get("schema"):
+        current.extra_schema.append(item_field["schema"])
+
+
+def _step_of(merged_field: MergedField) -> str:
+    prefix = merged_field.key.split(".", 1)[0]
+    if prefix in STEP_OF_PREFIX:
+        return STEP_OF_PREFIX[prefix]
+    return "event" if len(merged_field.needed_by) > 1 else "items"
+
+
+# --- validation ---------------------------------------------------------------------
+
+
+def coerce(merged_field: MergedField, raw: Any) -> Any:
+    """Turn an HTML form string into the element's JSON type; JSON values pass through.
+    Empty input means "not given" (None)."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    if merged_field.type == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if merged_field.type == "number":
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return text
+        return int(number) if number == number.to_integral_value() else float(number)
+    if merged_field.type == "boolean":
+        lowered = text.lower()
+        return {"true": True, "1": True, "on": True, "是": True, "false": False, "0": False, "否": False}.get(
+            lowered, text
+        )
+    if merged_field.validator in {"resident_id", "credit_code"}:
+        return text.upper()
+    return text
+
+
+@lru_cache(maxsize=2048)
+def _schema_validator(schema_json: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_json))
+
+
+def validate(form: MergedForm, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, FieldError]]:
+    """Check data against the form: JSON Schema for shape, then each element's validator.
+    Returns the clean data (only the form's fields) and errors per field key."""
+    by_key = form.by_key
+    data = {key: coerce(by_key[key], value) for key, value in raw.items() if key in by_key}
+    data = {key: value for key, value in data.items() if value is not None}
+    errors: dict[str, FieldError] = {}
+    for key in sorted(set(raw) - set(by_key)):
+        errors[key] = FieldError("unknown_field", "表单中没有此项", "this form has no such field")
+    schema_json = json.dumps(form.json_schema(), sort_keys=True, ensure_ascii=False)
+    for error in _schema_validator(schema_json).iter_errors(data):
+        key, field_error = _schema_error(error, by_key)
+        errors.setdefault(key, field_error)
+    for key, value in data.items():
+        if key not in errors:
+            problem = run_validator(by_key[key].validator, value)
+            if problem:
+                errors[key] = problem
+    return data, errors
+
+
+def _schema_error(error, by_key: dict[str, MergedField]) -> tuple[str, FieldError]:
+    if error.validator == "required":
+        missing = next(k for k in error.validator_value if k not in error.instance)
+        return missing, FieldError("required", "此项必填", "this field is required")
+    key = str(error.absolute_path[0]) if error.absolute_path else ""
+    merged_field = by_key.get(key)
+    if error.validator == "enum":
+        return key, FieldError("choice", "请从选项中选择", "choose one of the options")
+    if error.validator == "type":
+        expected = {"integer": ("整数", "a whole number"), "number": ("数字", "a number")}.get(
+            error.validator_value, ("正确的格式", "the right format")
+        )
+        return key, FieldError("type", f"请填写{expected[0]}", f"enter {expected[1]}")
+    limits = {
+        "maxLength": ("最多 {} 个字", "at most {} characters"),
+        "minLength": ("至少 {} 个字", "at least {} characters"),
+        "maximum": ("不能大于 {}", "at most {}"),
+        "minimum": ("不能小于 {}", "at least {}"),
+    }
+    if error.validator in limits:
+        zh, en = limits[error.validator]
+        return key, FieldError(error.validator, zh.format(error.validator_value), en.format(error.validator_value))
+    label = merged_field.label if merged_field else key
+    return key, FieldError("invalid", f"“{label}”格式不正确", "invalid value")

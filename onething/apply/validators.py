@@ -1,0 +1,134 @@
+"""Data-element validators, named in the catalogue (``DataElement.validator``).
+
+Each takes a value already of the element's JSON type and returns a ``FieldError`` or
+None. The same functions run for the HTML form and the API, so both say the same thing.
+Resident ID (GB 11643) and unified social credit code (GB 32100) use python-stdnum.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+
+@dataclass(frozen=True)
+class FieldError:
+    code: str
+    message: str
+    message_en: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "message_en": self.message_en}
+
+
+Validator = Callable[[object], FieldError | None]
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+POSTAL_CODE = re.compile(r"^\d{6}$")
+PERSON_NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z·•.\s]{2,40}$")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def resident_id(value: object) -> FieldError | None:
+    text = str(value).strip().upper()
+    try:
+        ric.validate(text)
+    except StdnumError:
+        return FieldError(
+            "resident_id", "居民身份证号码有误，请核对18位号码及最后一位校验码", "invalid resident ID number"
+        )
+    if ric.get_birth_date(text) > timezone.localdate():
+        return FieldError(
+            "resident_id_birth", "身份证号码中的出生日期晚于今天", "the birth date in the ID is in the future"
+        )
+    return None
+
+
+def credit_code(value: object) -> FieldError | None:
+    try:
+        uscc.validate(str(value).strip().upper())
+    except StdnumError:
+        return FieldError("credit_code", "统一社会信用代码有误，请核对18位代码", "invalid unified social credit code")
+    return None
+
+
+def mobile(value: object) -> FieldError | None:
+    if not MOBILE.match(str(value).strip()):
+        return FieldError("mobile", "请输入11位手机号码", "enter an 11-digit mobile number")
+    return None
+
+
+def parse_date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def iso_date(value: object) -> FieldError | None:
+    if parse_date(value) is None:
+        return FieldError("date", "请输入有效日期（如 2026-11-28）", "enter a valid date (e.g. 2026-11-28)")
+    return None
+
+
+def past_date(value: object) -> FieldError | None:
+    parsed = parse_date(value)
+    if parsed is None:
+        return iso_date(value)
+    if parsed > timezone.localdate():
+        return FieldError("future_date", "日期不能晚于今天", "the date cannot be in the future")
+    return None
+
+
+def address(value: object) -> FieldError | None:
+    text = str(value).strip()
+    if len(text) < 6 or not CJK.search(text):
+        return FieldError(
+            "address", "请填写完整地址（区、街道、门牌号）", "enter a full address (district, street, number)"
+        )
+    return None
+
+
+def postal_code(value: object) -> FieldError | None:
+    if not POSTAL_CODE.match(str(value).strip()):
+        return FieldError("postal_code", "邮政编码为6位数字", "a postal code has 6 digits")
+    return None
+
+
+def email(value: object) -> FieldError | None:
+    try:
+        validate_email(str(value))
+    except ValidationError:
+        return FieldError("email", "电子邮箱格式不正确", "invalid email address")
+    return None
+
+
+def person_name(value: object) -> FieldError | None:
+    if not PERSON_NAME.match(str(value).strip()):
+        return FieldError("person_name", "请填写2至40个字的姓名", "enter a name of 2 to 40 characters")
+    return None
+
+
+VALIDATORS: dict[str, Validator] = {
+    "resident_id": resident_id,
+    "credit_code": credit_code,
+    "mobile": mobile,
+    "date": iso_date,
+    "past_date": past_date,
+    "address": address,
+    "postal_code": postal_code,
+    "email": email,
+    "person_name": person_name,
+}
+
+
+def run_validator(name: str, value: object) -> FieldError | None:
+    """Apply the named validator; an empty name means no extra check."""
+    if not name:
+        return None
+    return VALIDATORS[name](value)
