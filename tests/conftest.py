@@ -2,11 +2,41 @@
 
 import pytest
 
-from onething.catalog.definition.importer import import_definition
-from tests.definitions import sample_definition
-
 
 @pytest.fixture
 def published_sample(db):
     """The sample bundle, imported and published through the definition format."""
+    from onething.catalog.definition.importer import import_definition
+    from tests.definitions import sample_definition
+
     return import_definition(document=sample_definition(), publish=True)
+
+
+@pytest.fixture(scope="session")
+def live_datahub(tmp_path_factory):
+    """The government data hub as a real HTTP server (its own process and storage)."""
+    from tests.services.conftest import start_datahub
+
+    server = start_datahub(tmp_path_factory.mktemp("live-datahub"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def datahub_settings(live_datahub, settings):
+    """Point the engine at the live data hub for one test."""
+    settings.DATAHUB_URL = live_datahub.base_url
+    settings.DATAHUB_KEY = live_datahub.key
+    return live_datahub
+
+
+@pytest.fixture
+def datahub_down(settings):
+    """Point the engine at an address where nothing listens."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.DATAHUB_URL = f"http://127.0.0.1:{port}"
+    settings.DATAHUB_TIMEOUT = 0.5
