@@ -35,6 +35,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/notice_bench.py
+	$(PY) bench/form_bench.py
 
 clean:
 	rm -rf var/ $(VENV)

@@ -75,10 +75,14 @@ def main() -> None:
     engine_ms = time_per_call(engine, [(a,) for a in all_answers], args.repeat)
     request_ms = time_per_call(request_path, [(a,) for a in all_answers], args.repeat)
     print(f"bundle: {name} ({len(compiled.bundle_items)} items, {len(all_answers)} situations)")
-    print(f"engine (build_notice):              median {statistics.median(engine_ms):.3f} ms/notice, "
-          f"best {min(engine_ms):.3f}")
-    print(f"request path (check+build+to JSON): median {statistics.median(request_ms):.3f} ms/notice, "
-          f"best {min(request_ms):.3f}")
+    print(
+        f"engine (build_notice):              median {statistics.median(engine_ms):.3f} ms/notice, "
+        f"best {min(engine_ms):.3f}"
+    )
+    print(
+        f"request path (check+build+to JSON): median {statistics.median(request_ms):.3f} ms/notice, "
+        f"best {min(request_ms):.3f}"
+    )
     verdict = "met" if statistics.median(request_ms) < TARGET_MS else "MISSED"
     print(f"target < {TARGET_MS} ms per notice: {verdict}")
 

@@ -121,7 +121,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "purge-expired-drafts": {"task": "apply.purge_expired_drafts", "schedule": 3600.0},
+}
 CELERY_TIMEZONE = "Asia/Shanghai"
 
 # --- Auth ------------------------------------------------------------------------

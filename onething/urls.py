@@ -10,5 +10,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("onething.notice.api_urls")),
+    path("api/", include("onething.apply.api_urls")),
+    path("api/accounts/", include("onething.accounts.api_urls")),
+    path("accounts/", include("onething.accounts.urls")),
+    path("", include("onething.apply.urls")),
     path("", include("onething.notice.urls")),
 ]

@@ -40,3 +40,41 @@ def datahub_down(settings):
         port = probe.getsockname()[1]
     settings.DATAHUB_URL = f"http://127.0.0.1:{port}"
     settings.DATAHUB_TIMEOUT = 0.5
+
+
+@pytest.fixture
+def demo_bundles(db):
+    """The five demo bundles, loaded and published as `make run` does."""
+    from django.core.management import call_command
+
+    call_command("load_demo", verbosity=0)
+
+
+def make_citizen(person, **extra):
+    """A citizen account for a data hub demo identity."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(
+        username=person.id_number,
+        password="Citizen-pass-2026",
+        id_number=person.id_number,
+        full_name=person.name,
+        mobile=person.mobile or "",
+        role="citizen",
+        real_name_verified=True,
+        **extra,
+    )
+
+
+@pytest.fixture
+def mother(db):
+    from services.datahub.demo_identities import MOTHER
+
+    return make_citizen(MOTHER)
+
+
+@pytest.fixture
+def other_citizen(db):
+    from services.datahub.demo_identities import CITIZEN
+
+    return make_citizen(CITIZEN)

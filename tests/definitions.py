@@ -77,7 +77,10 @@ _SAMPLE = {
             "committed_days": 5,
             "statutory_days": 20,
             "fee": {"amount": "0.00"},
-            "output": {"certificate_type": "household_register", "fields": [{"name": "household_number", "label": "户号"}]},
+            "output": {
+                "certificate_type": "household_register",
+                "fields": [{"name": "household_number", "label": "户号"}],
+            },
             "in_person_visits": 2,
             "steps": 4,
         },
@@ -133,16 +136,33 @@ _SAMPLE = {
             ],
             "items": [
                 {"item": "t-birth", "reason": "新生儿需要出生医学证明"},
-                {"item": "t-household", "reason": "新生儿落户", "material_conditions": {
-                    "marriage-cert": {"==": [{"var": "married"}, "married"]}}},
-                {"item": "t-insurance", "applies_when": {"in": ["insurance", {"var": "extras"}]}, "reason": "选择了医保"},
-                {"item": "t-allowance", "applies_when": {"==": [{"var": "insured"}, True]}, "reason": "母亲参加职工医保"},
+                {
+                    "item": "t-household",
+                    "reason": "新生儿落户",
+                    "material_conditions": {"marriage-cert": {"==": [{"var": "married"}, "married"]}},
+                },
+                {
+                    "item": "t-insurance",
+                    "applies_when": {"in": ["insurance", {"var": "extras"}]},
+                    "reason": "选择了医保",
+                },
+                {
+                    "item": "t-allowance",
+                    "applies_when": {"==": [{"var": "insured"}, True]},
+                    "reason": "母亲参加职工医保",
+                },
             ],
             "dependencies": [
-                {"upstream": "t-birth", "downstream": "t-household",
-                 "mappings": [{"output": "certificate_number", "field": "birth_cert_no"}]},
-                {"upstream": "t-household", "downstream": "t-insurance",
-                 "mappings": [{"output": "household_number", "field": "household_number"}]},
+                {
+                    "upstream": "t-birth",
+                    "downstream": "t-household",
+                    "mappings": [{"output": "certificate_number", "field": "birth_cert_no"}],
+                },
+                {
+                    "upstream": "t-household",
+                    "downstream": "t-insurance",
+                    "mappings": [{"output": "household_number", "field": "household_number"}],
+                },
                 {"upstream": "t-insurance", "downstream": "t-allowance", "only_when_applies": True},
             ],
         },

@@ -45,3 +45,8 @@ class LoginAttempt(models.Model):
     class Meta:
         verbose_name = _("登录失败记录")
         verbose_name_plural = _("登录失败记录")
+
+    def __str__(self) -> str:
+        from onething.accounts.selectors import mask_id_number  # the identity is often an ID number
+
+        return f"{mask_id_number(self.identity)} @ {self.address or '-'}"

@@ -56,3 +56,6 @@ class Draft(models.Model):
         verbose_name = _("草稿")
         verbose_name_plural = _("草稿")
         ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.version.bundle.name}（{self.applicant}）"

@@ -114,6 +114,18 @@ def person_name(value: object) -> FieldError | None:
     return None
 
 
+EXAMPLES: dict[str, str] = {
+    "resident_id": "310104199203150469",
+    "credit_code": "91310115MA1H7Q2KXA",
+    "mobile": "13916880001",
+    "date": "2026-11-01",
+    "past_date": "2026-11-01",
+    "address": "上海市徐汇区漕溪北路88弄12号1502室",
+    "postal_code": "200030",
+    "email": "name@example.cn",
+    "person_name": "林晓雯",
+}
+
 VALIDATORS: dict[str, Validator] = {
     "resident_id": resident_id,
     "credit_code": credit_code,

@@ -66,6 +66,9 @@ class CaseMaterial(models.Model):
         verbose_name_plural = _("办件材料")
         constraints = [models.UniqueConstraint(fields=["case", "key"], name="uniq_case_material_key")]
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class CaseSequence(models.Model):
     """The last sequence number handed out per bundle and day, for readable case numbers."""
@@ -76,3 +79,6 @@ class CaseSequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bundle_code", "day"], name="uniq_case_sequence")]
+
+    def __str__(self) -> str:
+        return f"{self.bundle_code} {self.day}: {self.last}"

@@ -54,7 +54,9 @@ class DataElement(models.Model):
     label_en = models.CharField(_("英文标签"), max_length=200, blank=True)
     type = models.CharField(_("类型"), max_length=16, choices=Type.choices, default=Type.STRING)
     validator = models.CharField(_("校验规则"), max_length=32, choices=Validator.choices, blank=True, default="")
-    choices = models.JSONField(_("选项"), default=list, blank=True, help_text='[{"value": "...", "label": "...", "label_en": "..."}]')
+    choices = models.JSONField(
+        _("选项"), default=list, blank=True, help_text='[{"value": "...", "label": "...", "label_en": "..."}]'
+    )
     description = models.TextField(_("说明"), blank=True)
 
     class Meta:
@@ -74,7 +76,9 @@ class ServiceItem(models.Model):
     code = models.SlugField(_("事项编码"), max_length=64, unique=True)
     name = models.CharField(_("事项名称"), max_length=200)
     name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="items", verbose_name=_("实施部门"))
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="items", verbose_name=_("实施部门")
+    )
     legal_basis = models.TextField(_("设定依据"), blank=True)
     conditions = models.JSONField(_("受理条件"), default=list, blank=True, help_text="文字列表")
     fields = models.JSONField(
@@ -125,7 +129,9 @@ class MaterialRequirement(models.Model):
     deferrable = models.BooleanField(_("可容缺"), default=False)
     pledgeable = models.BooleanField(_("可告知承诺"), default=False)
     shared_kind = models.CharField(_("共享来源"), max_length=16, choices=SharedKind.choices, blank=True, default="")
-    shared_type = models.CharField(_("共享类型"), max_length=100, blank=True, help_text="电子证照类型或数据共享记录类型")
+    shared_type = models.CharField(
+        _("共享类型"), max_length=100, blank=True, help_text="电子证照类型或数据共享记录类型"
+    )
     order = models.PositiveIntegerField(_("顺序"), default=0)
 
     class Meta:
@@ -197,10 +203,6 @@ class VersionPart(models.Model):
     class Meta:
         abstract = True
 
-    def _check_editable(self) -> None:
-        if self.version_id and not BundleVersion.objects.filter(pk=self.version_id, state=BundleVersion.State.DRAFT).exists():
-            raise VersionImmutableError("已发布或已停用的版本不可修改 / a published or retired version cannot be changed")
-
     def save(self, *args, **kwargs):
         self._check_editable()
         super().save(*args, **kwargs)
@@ -209,6 +211,15 @@ class VersionPart(models.Model):
         self._check_editable()
         return super().delete(*args, **kwargs)
 
+    def _check_editable(self) -> None:
+        if (
+            self.version_id
+            and not BundleVersion.objects.filter(pk=self.version_id, state=BundleVersion.State.DRAFT).exists()
+        ):
+            raise VersionImmutableError(
+                "已发布或已停用的版本不可修改 / a published or retired version cannot be changed"
+            )
+
 
 class SituationQuestion(VersionPart):
     class Kind(models.TextChoices):
@@ -216,12 +227,16 @@ class SituationQuestion(VersionPart):
         MULTIPLE = "multiple", _("多选")
         YES_NO = "yes_no", _("是/否")
 
-    version = models.ForeignKey(BundleVersion, on_delete=models.CASCADE, related_name="questions", verbose_name=_("版本"))
+    version = models.ForeignKey(
+        BundleVersion, on_delete=models.CASCADE, related_name="questions", verbose_name=_("版本")
+    )
     key = models.SlugField(_("键"), max_length=64)
     text = models.CharField(_("问题"), max_length=300)
     text_en = models.CharField(_("英文问题"), max_length=300, blank=True)
     kind = models.CharField(_("题型"), max_length=16, choices=Kind.choices)
-    options = models.JSONField(_("选项"), default=list, blank=True, help_text='[{"value": "...", "label": "...", "label_en": "..."}]')
+    options = models.JSONField(
+        _("选项"), default=list, blank=True, help_text='[{"value": "...", "label": "...", "label_en": "..."}]'
+    )
     help_text = models.CharField(_("提示"), max_length=300, blank=True)
     order = models.PositiveIntegerField(_("顺序"), default=0)
 
@@ -236,13 +251,17 @@ class SituationQuestion(VersionPart):
 
 
 class BundleItem(VersionPart):
-    version = models.ForeignKey(BundleVersion, on_delete=models.CASCADE, related_name="bundle_items", verbose_name=_("版本"))
+    version = models.ForeignKey(
+        BundleVersion, on_delete=models.CASCADE, related_name="bundle_items", verbose_name=_("版本")
+    )
     item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="bundle_items", verbose_name=_("事项"))
     order = models.PositiveIntegerField(_("顺序"), default=0)
     applies_when = models.JSONField(_("适用规则（JSON Logic）"), null=True, blank=True, help_text="留空表示总是适用")
     reason = models.CharField(_("适用原因"), max_length=300, blank=True)
     reason_en = models.CharField(_("英文适用原因"), max_length=300, blank=True)
-    material_conditions = models.JSONField(_("材料情形规则"), default=dict, blank=True, help_text='{"材料键": JSON Logic}')
+    material_conditions = models.JSONField(
+        _("材料情形规则"), default=dict, blank=True, help_text='{"材料键": JSON Logic}'
+    )
     field_conditions = models.JSONField(_("字段情形规则"), default=dict, blank=True, help_text='{"字段名": JSON Logic}')
 
     class Meta:
@@ -256,11 +275,18 @@ class BundleItem(VersionPart):
 
 
 class ItemDependency(VersionPart):
-    version = models.ForeignKey(BundleVersion, on_delete=models.CASCADE, related_name="dependencies", verbose_name=_("版本"))
+    version = models.ForeignKey(
+        BundleVersion, on_delete=models.CASCADE, related_name="dependencies", verbose_name=_("版本")
+    )
     upstream = models.ForeignKey(BundleItem, on_delete=models.CASCADE, related_name="+", verbose_name=_("前置事项"))
     downstream = models.ForeignKey(BundleItem, on_delete=models.CASCADE, related_name="+", verbose_name=_("后续事项"))
     only_when_applies = models.BooleanField(_("仅当前置事项适用时等待"), default=False)
-    mappings = models.JSONField(_("结果传递"), default=list, blank=True, help_text='[{"output": "certificate_number", "field": "birth_cert_no"}]')
+    mappings = models.JSONField(
+        _("结果传递"),
+        default=list,
+        blank=True,
+        help_text='[{"output": "certificate_number", "field": "birth_cert_no"}]',
+    )
 
     class Meta:
         verbose_name = _("事项依赖")

@@ -166,17 +166,25 @@ def _normalise(question: dict, value: Any) -> tuple[Any, AnswerError | None]:
             return True, None
         if isinstance(value, str) and value.lower() in {"false", "no", "0", "否"}:
             return False, None
-        return None, AnswerError(key, "not_yes_no", f"问题“{question['text']}”只能回答是或否", f"'{key}' takes yes or no")
+        return None, AnswerError(
+            key, "not_yes_no", f"问题“{question['text']}”只能回答是或否", f"'{key}' takes yes or no"
+        )
     allowed = option_values(question)
     if kind == "single":
         if isinstance(value, str) and value in allowed:
             return value, None
         return None, AnswerError(
-            key, "not_an_option", f"问题“{question['text']}”的回答不在选项中", f"'{key}' must be one of {', '.join(allowed)}"
+            key,
+            "not_an_option",
+            f"问题“{question['text']}”的回答不在选项中",
+            f"'{key}' must be one of {', '.join(allowed)}",
         )
     values = value if isinstance(value, list) else [value]
     if all(isinstance(v, str) and v in allowed for v in values) and len(set(values)) == len(values):
         return [v for v in allowed if v in values], None
     return None, AnswerError(
-        key, "not_an_option", f"问题“{question['text']}”的回答不在选项中", f"'{key}' takes a list of {', '.join(allowed)}"
+        key,
+        "not_an_option",
+        f"问题“{question['text']}”的回答不在选项中",
+        f"'{key}' takes a list of {', '.join(allowed)}",
     )

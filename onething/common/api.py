@@ -17,7 +17,9 @@ class BilingualAPIError(APIException):
 
     status_code = status.HTTP_400_BAD_REQUEST
 
-    def __init__(self, *, code: str, message: str, message_en: str, details: Any = None, status_code: int | None = None):
+    def __init__(
+        self, *, code: str, message: str, message_en: str, details: Any = None, status_code: int | None = None
+    ):
         self.error_code = code
         self.message = message
         self.message_en = message_en

@@ -80,7 +80,13 @@ def render(flowables: list, *, title: str, footer: str) -> bytes:
         canvas.restoreState()
 
     document = SimpleDocTemplate(
-        buffer, pagesize=A4, title=title, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm, bottomMargin=18 * mm
+        buffer,
+        pagesize=A4,
+        title=title,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
     )
     document.build(flowables, onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()

@@ -61,7 +61,11 @@ class NoticeView(APIView):
     @extend_schema(
         summary="Notice for answers given as JSON",
         request=serializers.NoticeRequestSerializer,
-        responses={200: serializers.NoticeSerializer, 400: serializers.ErrorSerializer, 404: serializers.ErrorSerializer},
+        responses={
+            200: serializers.NoticeSerializer,
+            400: serializers.ErrorSerializer,
+            404: serializers.ErrorSerializer,
+        },
     )
     def post(self, request: Request, code: str) -> Response:
         version = published_or_404(code)
@@ -78,7 +82,11 @@ class NoticeView(APIView):
 
     @extend_schema(
         summary="Notice for answers given as query parameters (?question=value, repeated for multiple choice)",
-        responses={200: serializers.NoticeSerializer, 400: serializers.ErrorSerializer, 404: serializers.ErrorSerializer},
+        responses={
+            200: serializers.NoticeSerializer,
+            400: serializers.ErrorSerializer,
+            404: serializers.ErrorSerializer,
+        },
     )
     def get(self, request: Request, code: str) -> Response:
         version = published_or_404(code)
@@ -86,5 +94,3 @@ class NoticeView(APIView):
         raw = selectors.answers_from_query(compiled=compiled, query=request.query_params)
         notice = selectors.notice_for(version=version, raw_answers=raw)
         return Response(selectors.notice_as_dict(notice))
-
-

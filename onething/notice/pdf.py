@@ -14,7 +14,7 @@ def notice_pdf(*, compiled: CompiledBundle, notice: Notice) -> bytes:
     s = pdf.styles()
     bundle = notice.bundle
     name = pick(bundle["name"], bundle.get("name_en"))
-    P = Paragraph  # noqa: N806 - reads like a table in the code below
+    P = Paragraph
     story = [
         P(_("%(name)s 一次告知单") % {"name": name}, s["title"]),
         P(pick(bundle.get("summary", ""), bundle.get("summary_en")), s["small"]),

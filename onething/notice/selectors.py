@@ -10,7 +10,7 @@ from onething.catalog.models import BundleVersion
 from onething.common.api import BilingualAPIError
 from onething.notice.engine import CompiledBundle, Notice, build_notice, compile_definition
 
-_compiled: dict[int, CompiledBundle] = {}
+_compiled: dict[tuple, CompiledBundle] = {}
 _compiled_lock = Lock()
 
 
@@ -33,10 +33,13 @@ def compiled_version(*, version: BundleVersion) -> CompiledBundle:
     compiled afresh every time because their rows may still change."""
     if version.state == BundleVersion.State.DRAFT:
         return compile_definition(export_version(version=version))
+    # published_at in the key: a database that reuses ids (tests, a restored backup)
+    # can never serve another version's compiled definition
+    key = (version.pk, version.published_at)
     with _compiled_lock:
-        compiled = _compiled.get(version.pk)
+        compiled = _compiled.get(key)
         if compiled is None:
-            compiled = _compiled[version.pk] = compile_definition(version.snapshot)
+            compiled = _compiled[key] = compile_definition(version.snapshot)
     return compiled
 
 

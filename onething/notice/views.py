@@ -63,8 +63,12 @@ def notice_page(request: HttpRequest, code: str) -> HttpResponse:
     if error_response:
         return error_response
     materials = [
-        {"line": m, "notes": presentation.material_notes(m), "items": presentation.item_names(compiled, m.needed_by),
-         "form": presentation.form_label(m.form)}
+        {
+            "line": m,
+            "notes": presentation.material_notes(m),
+            "items": presentation.item_names(compiled, m.needed_by),
+            "form": presentation.form_label(m.form),
+        }
         for m in notice.materials
     ]
     context = {

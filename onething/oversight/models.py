@@ -28,6 +28,9 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("审计事件")
         ordering = ["-at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.case_number}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AuditImmutableError("audit events are append-only / 审计记录只能追加")

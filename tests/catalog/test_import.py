@@ -157,14 +157,26 @@ def test_each_problem_kind_is_reported_with_its_path(breaker, code, path):
 @pytest.mark.django_db
 def test_all_problems_at_once_and_nothing_written():
     document = sample_definition()
-    for breaker in (unknown_department, unknown_data_element, dependency_cycle, unknown_question,
-                    mapping_to_missing_field, contradictory_flags):
+    for breaker in (
+        unknown_department,
+        unknown_data_element,
+        dependency_cycle,
+        unknown_question,
+        mapping_to_missing_field,
+        contradictory_flags,
+    ):
         breaker(document)
     with pytest.raises(DefinitionInvalid) as raised:
         import_definition(document=document)
     found = {p.code for p in raised.value.problems}
-    assert {"unknown_department", "unknown_data_element", "dependency_cycle", "unknown_question",
-            "unknown_field", "contradictory_material_flags"} <= found
+    assert {
+        "unknown_department",
+        "unknown_data_element",
+        "dependency_cycle",
+        "unknown_question",
+        "unknown_field",
+        "contradictory_material_flags",
+    } <= found
     assert Department.objects.count() == DataElement.objects.count() == ServiceItem.objects.count() == 0
     assert Bundle.objects.count() == 0
 

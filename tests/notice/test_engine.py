@@ -91,7 +91,7 @@ def test_overview_ranges_cover_every_situation(compiled):
 
 
 def test_check_answers_names_each_bad_question(compiled):
-    answers, errors = situations.check_answers(
+    _, errors = situations.check_answers(
         compiled.questions, {"insured": "maybe", "married": "divorced", "extras": ["pets"], "colour": "red"}
     )
     assert {e.question: e.code for e in errors} == {

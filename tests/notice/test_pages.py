@@ -46,8 +46,11 @@ def test_bad_answers_give_400_naming_the_question(client, published_sample):
     response = client.get(NOTICE_URL + "?insured=perhaps&married=married")
     assert response.status_code == 400
     assert "母亲是否参加职工医保?" in response.content.decode()
-    api = client.post("/api/bundles/t-birth-bundle/notice/", {"answers": {"insured": "perhaps", "married": "x"}},
-                      content_type="application/json")
+    api = client.post(
+        "/api/bundles/t-birth-bundle/notice/",
+        {"answers": {"insured": "perhaps", "married": "x"}},
+        content_type="application/json",
+    )
     assert api.status_code == 400
     body = api.json()["error"]
     assert body["code"] == "invalid_answers"
@@ -76,7 +79,9 @@ def test_notice_pdf_has_readable_chinese_and_embeds_its_font(client, published_s
                 descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
             if descriptor is not None:
                 descriptor = descriptor.get_object()
-                fonts.append((str(font["/BaseFont"]), any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))))
+                fonts.append(
+                    (str(font["/BaseFont"]), any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")))
+                )
     # every font is a subset embedded in the file (reportlab's "AAAAAA+" prefix), none is a
     # non-embedded CID font such as STSong-Light
     assert fonts and all(embedded for _, embedded in fonts), fonts
@@ -96,8 +101,11 @@ def test_api_catalogue_detail_and_notice(client, published_sample):
         content_type="application/json",
     ).json()
     assert [i["code"] for i in notice["items"]] == ["t-birth", "t-household", "t-insurance", "t-allowance"]
-    assert notice["time"] == {"bundle_days": 23, "sequential_days": 23,
-                              "critical_path": ["t-birth", "t-household", "t-insurance", "t-allowance"]}
+    assert notice["time"] == {
+        "bundle_days": 23,
+        "sequential_days": 23,
+        "critical_path": ["t-birth", "t-household", "t-insurance", "t-allowance"],
+    }
     assert notice["reductions"]["materials"] == {"separate": 7, "bundle": 3}
     same_by_get = client.get("/api/bundles/t-birth-bundle/notice/" + FULL_QUERY).json()
     assert same_by_get == notice

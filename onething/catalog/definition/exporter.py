@@ -25,7 +25,9 @@ def build_document(version: models.BundleVersion) -> dict:
     bundle = version.bundle
     return {
         "format": FORMAT,
-        "departments": [_department(d) for d in models.Department.objects.filter(code__in=department_codes).order_by("code")],
+        "departments": [
+            _department(d) for d in models.Department.objects.filter(code__in=department_codes).order_by("code")
+        ],
         "data_elements": [_element(e) for e in models.DataElement.objects.filter(key__in=element_keys).order_by("key")],
         "items": [_item(item, materials.get(item.pk, [])) for item in items],
         "bundle": {

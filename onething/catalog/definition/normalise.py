@@ -5,7 +5,6 @@ export → import → export identical.
 """
 
 
-
 def option(raw: dict) -> dict:
     return {"value": raw["value"], "label": raw["label"], "label_en": raw.get("label_en", "")}
 
@@ -24,7 +23,9 @@ def output(raw: dict | None) -> dict:
     raw = raw or {}
     return {
         "certificate_type": raw.get("certificate_type", ""),
-        "fields": [{"name": f["name"], "label": f["label"], "label_en": f.get("label_en", "")} for f in raw.get("fields", [])],
+        "fields": [
+            {"name": f["name"], "label": f["label"], "label_en": f.get("label_en", "")} for f in raw.get("fields", [])
+        ],
     }
 
 
@@ -35,5 +36,3 @@ def location(raw: dict) -> dict:
 
 def mapping(raw: dict) -> dict:
     return {"output": raw["output"], "field": raw["field"]}
-
-

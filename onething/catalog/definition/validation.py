@@ -85,7 +85,9 @@ class SemanticChecks:
             counts = Counter(entry[key] for entry in entries)
             for index, entry in enumerate(entries):
                 if counts[entry[key]] > 1:
-                    self.add(f"{path}[{index}].{key}", "duplicate", f"重复的“{entry[key]}”", f"duplicate '{entry[key]}'")
+                    self.add(
+                        f"{path}[{index}].{key}", "duplicate", f"重复的“{entry[key]}”", f"duplicate '{entry[key]}'"
+                    )
         pairs = Counter((d["upstream"], d["downstream"]) for d in self.version.get("dependencies", []))
         for index, dep in enumerate(self.version.get("dependencies", [])):
             if pairs[(dep["upstream"], dep["downstream"])] > 1:
@@ -100,9 +102,19 @@ class SemanticChecks:
         for index, element in enumerate(self.doc["data_elements"]):
             path = f"$.data_elements[{index}]"
             if element["type"] == "enum" and not element.get("choices"):
-                self.add(f"{path}.choices", "enum_without_choices", "选项类型的数据元必须列出选项", "an enum element needs choices")
+                self.add(
+                    f"{path}.choices",
+                    "enum_without_choices",
+                    "选项类型的数据元必须列出选项",
+                    "an enum element needs choices",
+                )
             if element["type"] != "enum" and element.get("choices"):
-                self.add(f"{path}.choices", "choices_not_enum", "只有选项类型的数据元可以有选项", "only enum elements take choices")
+                self.add(
+                    f"{path}.choices",
+                    "choices_not_enum",
+                    "只有选项类型的数据元可以有选项",
+                    "only enum elements take choices",
+                )
 
     def check_items(self) -> None:
         material_names: dict[str, tuple[str, str]] = {}
@@ -116,7 +128,12 @@ class SemanticChecks:
                     f"item '{item['code']}' has no department: '{item['department']}' is not defined",
                 )
             if item["committed_days"] > item["statutory_days"]:
-                self.add(f"{path}.committed_days", "committed_exceeds_statutory", "承诺时限不能长于法定时限", "committed > statutory days")
+                self.add(
+                    f"{path}.committed_days",
+                    "committed_exceeds_statutory",
+                    "承诺时限不能长于法定时限",
+                    "committed > statutory days",
+                )
             for f, field in enumerate(item.get("fields", [])):
                 if field["element"] not in self.elements:
                     self.add(
@@ -135,7 +152,9 @@ class SemanticChecks:
         if deferrable and pledgeable:
             contradictions.append(("既可容缺又可告知承诺", "both deferrable and pledgeable"))
         if shared and (deferrable or pledgeable):
-            contradictions.append(("政府已掌握的共享材料无需容缺或承诺", "shared with the government yet deferrable/pledgeable"))
+            contradictions.append(
+                ("政府已掌握的共享材料无需容缺或承诺", "shared with the government yet deferrable/pledgeable")
+            )
         if not required and (deferrable or pledgeable):
             contradictions.append(("非必需材料无需容缺或承诺", "optional yet deferrable/pledgeable"))
         for message, message_en in contradictions:
@@ -154,9 +173,13 @@ class SemanticChecks:
             path = f"$.bundle.version.questions[{index}]"
             options = question.get("options", [])
             if question["kind"] in {"single", "multiple"} and len(options) < 2:
-                self.add(f"{path}.options", "too_few_options", "单选和多选题至少需要两个选项", "needs at least two options")
+                self.add(
+                    f"{path}.options", "too_few_options", "单选和多选题至少需要两个选项", "needs at least two options"
+                )
             if question["kind"] == "yes_no" and options:
-                self.add(f"{path}.options", "options_on_yes_no", "是/否题不设选项", "a yes/no question takes no options")
+                self.add(
+                    f"{path}.options", "options_on_yes_no", "是/否题不设选项", "a yes/no question takes no options"
+                )
         total = situations.count_situations(self.version["questions"])
         if total > situations.MAX_SITUATIONS:
             self.add(
@@ -170,9 +193,13 @@ class SemanticChecks:
         if rule is None or isinstance(rule, bool):
             return
         for operator in sorted(situations.unknown_operators(rule)):
-            self.add(path, "unknown_operator", f"规则使用了未知运算“{operator}”", f"unknown JSON Logic operator '{operator}'")
+            self.add(
+                path, "unknown_operator", f"规则使用了未知运算“{operator}”", f"unknown JSON Logic operator '{operator}'"
+            )
         for name in sorted(situations.rule_variables(rule) - set(self.questions)):
-            self.add(path, "unknown_question", f"规则引用了不存在的问题“{name}”", f"rule names unknown question '{name}'")
+            self.add(
+                path, "unknown_question", f"规则引用了不存在的问题“{name}”", f"rule names unknown question '{name}'"
+            )
         for question_key, value in situations.compared_values(rule):
             question = self.questions.get(question_key)
             if question is None:
@@ -194,22 +221,39 @@ class SemanticChecks:
             path = f"$.bundle.version.items[{index}]"
             item = self.items.get(entry["item"])
             if item is None:
-                self.add(f"{path}.item", "unknown_item", f"未定义的事项“{entry['item']}”", f"unknown item '{entry['item']}'")
+                self.add(
+                    f"{path}.item", "unknown_item", f"未定义的事项“{entry['item']}”", f"unknown item '{entry['item']}'"
+                )
                 continue
             self.check_rule(f"{path}.applies_when", entry.get("applies_when"))
             materials = {m["key"] for m in item.get("materials", [])}
             for key, rule in entry.get("material_conditions", {}).items():
                 if key not in materials:
-                    self.add(f"{path}.material_conditions.{key}", "unknown_material", f"事项没有材料“{key}”", f"no material '{key}'")
+                    self.add(
+                        f"{path}.material_conditions.{key}",
+                        "unknown_material",
+                        f"事项没有材料“{key}”",
+                        f"no material '{key}'",
+                    )
                 self.check_rule(f"{path}.material_conditions.{key}", rule)
             fields = {f["name"] for f in item.get("fields", [])}
             for name, rule in entry.get("field_conditions", {}).items():
                 if name not in fields:
-                    self.add(f"{path}.field_conditions.{name}", "unknown_field", f"事项没有字段“{name}”", f"no field '{name}'")
+                    self.add(
+                        f"{path}.field_conditions.{name}",
+                        "unknown_field",
+                        f"事项没有字段“{name}”",
+                        f"no field '{name}'",
+                    )
                 self.check_rule(f"{path}.field_conditions.{name}", rule)
         for index, item in enumerate(self.doc["items"]):
             if item["code"] not in self.bundle_items:
-                self.add(f"$.items[{index}]", "unused_item", f"事项“{item['code']}”未被一件事使用", f"item '{item['code']}' is unused")
+                self.add(
+                    f"$.items[{index}]",
+                    "unused_item",
+                    f"事项“{item['code']}”未被一件事使用",
+                    f"item '{item['code']}' is unused",
+                )
 
     def check_dependencies(self) -> bool:
         """Check references and mappings; return False when the graph has a cycle."""
@@ -219,7 +263,12 @@ class SemanticChecks:
             up, down = dep["upstream"], dep["downstream"]
             for end in ("upstream", "downstream"):
                 if dep[end] not in self.bundle_items:
-                    self.add(f"{path}.{end}", "unknown_item", f"依赖引用了不在本版本中的事项“{dep[end]}”", f"unknown item '{dep[end]}'")
+                    self.add(
+                        f"{path}.{end}",
+                        "unknown_item",
+                        f"依赖引用了不在本版本中的事项“{dep[end]}”",
+                        f"unknown item '{dep[end]}'",
+                    )
             if up == down:
                 self.add(path, "self_dependency", "事项不能依赖自身", "an item cannot depend on itself")
             if up in self.bundle_items and down in self.bundle_items:
@@ -267,7 +316,9 @@ class SemanticChecks:
             for index, dep in strict:
                 if index in reported:
                     continue
-                if situations.evaluate(rules[dep["downstream"]], answers) and not situations.evaluate(rules[dep["upstream"]], answers):
+                if situations.evaluate(rules[dep["downstream"]], answers) and not situations.evaluate(
+                    rules[dep["upstream"]], answers
+                ):
                     reported.add(index)
                     self.add(
                         f"$.bundle.version.dependencies[{index}]",
@@ -290,7 +341,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str]:
         stack.append(node)
         for nxt in sorted(edges.get(node, ())):
             if colour.get(nxt) == grey:
-                return stack[stack.index(nxt) :] + [nxt]
+                return [*stack[stack.index(nxt) :], nxt]
             if colour.get(nxt) == white:
                 found = visit(nxt)
                 if found:

@@ -21,7 +21,9 @@ class Command(BaseCommand):
         if number is not None:
             chosen = versions.filter(number=number).first()
         else:
-            chosen = versions.filter(state=BundleVersion.State.PUBLISHED).first() or versions.order_by("-number").first()
+            chosen = (
+                versions.filter(state=BundleVersion.State.PUBLISHED).first() or versions.order_by("-number").first()
+            )
         if chosen is None:
             raise CommandError(f"no such bundle version 未找到: {bundle_code} {number or ''}")
         text = json.dumps(export_version(version=chosen), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,82 @@
+"""Admin of users (ID numbers masked in lists) and of failed-login records (read-only; deleting
+one lifts a lock-out early)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from onething.accounts.forms import AccountChangeForm, AccountCreationForm
+from onething.accounts.models import LoginAttempt, User
+from onething.accounts.selectors import mask_id_number
+from onething.accounts.services import IDENTIFIER_SHAPE
+
+IDENTITY_FIELDS = ("role", "full_name", "id_number", "mobile", "real_name_verified")
+
+
+def _masked_if_identifier(value: str) -> str:
+    """Usernames of citizens and enterprises are their ID numbers: mask those, not staff names."""
+    return mask_id_number(value) if IDENTIFIER_SHAPE.match((value or "").upper()) else value
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    form = AccountChangeForm
+    add_form = AccountCreationForm
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("实名信息"), {"fields": IDENTITY_FIELDS}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
+        (_("实名信息"), {"classes": ("wide",), "fields": IDENTITY_FIELDS}),
+    )
+    list_display = (
+        "masked_username",
+        "full_name",
+        "role",
+        "masked_id_number",
+        "mobile",
+        "real_name_verified",
+        "is_staff",
+        "is_active",
+    )
+    list_display_links = ("masked_username",)
+    list_filter = ("role", "real_name_verified", "is_staff", "is_superuser", "is_active", "groups")
+    search_fields = ("username", "id_number", "full_name", "mobile", "email")
+    ordering = ("username",)
+
+    @admin.display(description=_("用户名"), ordering="username")
+    def masked_username(self, user: User) -> str:
+        return _masked_if_identifier(user.username)
+
+    @admin.display(description=_("证件号码"), ordering="id_number")
+    def masked_id_number(self, user: User) -> str:
+        return mask_id_number(user.id_number)
+
+
+@admin.register(LoginAttempt)
+class LoginAttemptAdmin(admin.ModelAdmin):
+    list_display = ("masked_identity", "address", "at")
+    list_filter = ("at",)
+    search_fields = ("identity", "address")
+    date_hierarchy = "at"
+    ordering = ("-at",)
+
+    @admin.display(description=_("证件号码"), ordering="identity")
+    def masked_identity(self, attempt: LoginAttempt) -> str:
+        return _masked_if_identifier(attempt.identity)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: LoginAttempt | None = None) -> bool:
+        return False

@@ -1,0 +1,57 @@
+"""Request and response shapes of the accounts API (also what /api/schema/ documents)."""
+
+from rest_framework import serializers
+
+from onething.accounts.models import User
+
+
+class SignUpRequestSerializer(serializers.Serializer):
+    id_number = serializers.CharField(
+        max_length=32, help_text="18-character resident ID number (citizen) or unified social credit code (enterprise)"
+    )
+    full_name = serializers.CharField(
+        max_length=200, help_text="name on the ID card, or the enterprise's registered name"
+    )
+    mobile = serializers.CharField(
+        max_length=32, help_text="11-digit mobile: the citizen's own (real-name registered) or the enterprise's contact"
+    )
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+
+class LoginRequestSerializer(serializers.Serializer):
+    identity = serializers.CharField(
+        max_length=150, help_text="resident ID number or unified social credit code (staff: username)"
+    )
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+
+class UserProfileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    role = serializers.ChoiceField(choices=User.Role.choices)
+    role_label = serializers.CharField()
+    full_name = serializers.CharField()
+    id_number = serializers.CharField()
+    mobile = serializers.CharField()
+    real_name_verified = serializers.BooleanField()
+    is_applicant = serializers.BooleanField()
+    is_staff = serializers.BooleanField()
+
+
+class CsrfTokenSerializer(serializers.Serializer):
+    csrf_token = serializers.CharField(help_text="send back in the X-CSRFToken header of POST requests")
+
+
+class AccountErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    message_en = serializers.CharField()
+    details = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="per-field errors: {field, code, message, message_en}; for 429: {retry_at, retry_after_seconds}",
+    )
+
+
+class AccountErrorSerializer(serializers.Serializer):
+    error = AccountErrorBodySerializer()

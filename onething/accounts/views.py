@@ -1,0 +1,107 @@
+"""Sign-up, login and logout pages. Thin: the rules are in ``services``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from onething.accounts import services
+from onething.accounts.forms import LoginForm, SignUpForm, focus_first_error
+from onething.common.i18n import pick
+
+
+def safe_next(request: HttpRequest) -> str:
+    """The ``next`` address of the request if it stays on this site, else LOGIN_REDIRECT_URL."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return settings.LOGIN_REDIRECT_URL
+
+
+def _next_for_template(request: HttpRequest) -> str:
+    target = safe_next(request)
+    return "" if target == settings.LOGIN_REDIRECT_URL else target
+
+
+@sensitive_post_parameters("password1", "password2")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignUpForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = services.citizen_sign_up(
+                    id_number=data["id_number"],
+                    full_name=data["full_name"],
+                    mobile=data["mobile"],
+                    password=data["password1"],
+                )
+            except services.SignUpError as refused:
+                form.add_service_errors(refused)
+                status = 503 if refused.code == "verification_unavailable" else 400
+            else:
+                auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+                return HttpResponseRedirect(safe_next(request))
+        else:
+            status = 400
+    focus_first_error(form)
+    return render(request, "accounts/signup.html", {"form": form, "next": _next_for_template(request)}, status=status)
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    status, retry_after = 200, None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                user = services.authenticate_login(
+                    identity=form.cleaned_data["identity"],
+                    password=form.cleaned_data["password"],
+                    address=services.client_address(request),
+                    request=request,
+                )
+            except services.LoginThrottled as throttled:
+                form.add_error(None, pick(throttled.message, throttled.message_en))
+                status, retry_after = 429, throttled.retry_after_seconds
+            except services.LoginFailed as failed:
+                form.add_error(None, pick(failed.message, failed.message_en))
+                status = 400
+            else:
+                auth_login(request, user)
+                return HttpResponseRedirect(safe_next(request))
+        else:
+            status = 400
+    focus_first_error(form)
+    context = {"form": form, "next": _next_for_template(request)}
+    response = render(request, "accounts/login.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@csrf_protect
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    auth_logout(request)
+    target = request.POST.get("next") or ""
+    if not (target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})):
+        target = settings.LOGOUT_REDIRECT_URL or "/"
+    return HttpResponseRedirect(target)

@@ -1,0 +1,250 @@
+"""REST API of 一表申请: the merged form's JSON Schema, drafts, materials, submission and
+the applicant's own cases. Same services as the HTML pages."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from onething.apply import selectors, services
+from onething.apply.models import Draft, Upload
+from onething.cases.models import Case
+from onething.common.api import BilingualAPIError
+from onething.notice.api import published_or_404
+from onething.notice.selectors import InvalidAnswers, answers_from_query
+from onething.notice.serializers import ErrorSerializer
+
+
+class IsApplicant(BasePermission):
+    """Citizens and enterprises; clerks use the window console instead."""
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_applicant)
+
+
+class FormFieldSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    label_en = serializers.CharField(allow_blank=True)
+    type = serializers.CharField()
+    required = serializers.BooleanField()
+    authoritative = serializers.BooleanField()
+    step = serializers.CharField()
+    needed_by = serializers.ListField(child=serializers.CharField())
+
+
+class MergedFormSerializer(serializers.Serializer):
+    json_schema = serializers.DictField(help_text="JSON Schema (2020-12) of the merged data")
+    fields = FormFieldSerializer(many=True)
+
+
+class DraftCreateSerializer(serializers.Serializer):
+    bundle = serializers.SlugField()
+    answers = serializers.DictField(child=serializers.JSONField())
+
+
+class DraftSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    bundle = serializers.CharField(source="version.bundle.code")
+    version = serializers.IntegerField(source="version.number")
+    answers = serializers.DictField()
+    data = serializers.DictField()
+    prefilled = serializers.DictField(help_text="data element -> {source, value} filled from government data")
+    materials = serializers.DictField()
+    prefill_notice = serializers.CharField(allow_blank=True)
+    expires_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class DraftUpdateSerializer(serializers.Serializer):
+    data = serializers.DictField(child=serializers.JSONField())
+
+
+class MaterialAttachSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    upload = serializers.IntegerField()
+
+
+class CaseMaterialSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    source = serializers.CharField()
+    licence_number = serializers.CharField(allow_blank=True)
+    upload = serializers.IntegerField(source="upload_id", allow_null=True)
+    needed_by = serializers.ListField(child=serializers.CharField())
+
+
+class CaseSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    bundle = serializers.CharField(source="version.bundle.code")
+    version = serializers.IntegerField(source="version.number")
+    state = serializers.CharField()
+    channel = serializers.CharField()
+    answers = serializers.DictField()
+    data = serializers.DictField()
+    field_count = serializers.IntegerField()
+    prefilled_count = serializers.IntegerField()
+    first_time_right = serializers.BooleanField()
+    submitted_at = serializers.DateTimeField()
+    materials = CaseMaterialSerializer(many=True, source="materials.all")
+
+
+def field_errors(errors: dict) -> list[dict]:
+    return [{"field": key, **error.as_dict()} for key, error in errors.items()]
+
+
+class MergedFormView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="The merged form (一表申请) for a situation: JSON Schema and fields",
+        parameters=[OpenApiParameter("question_key", str, description="answers as query parameters")],
+        responses={200: MergedFormSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        version = published_or_404(code)
+        compiled = selectors.compiled_for(version=version)
+        from onething.catalog import situations
+
+        answers, errors = situations.check_answers(
+            compiled.questions, answers_from_query(compiled=compiled, query=request.query_params)
+        )
+        if errors:
+            raise InvalidAnswers(errors)
+        form = selectors.form_for(version=version, answers=answers)
+        body = {"json_schema": form.json_schema(), "fields": [vars(f) | {"step": f.step} for f in form.fields]}
+        return Response(MergedFormSerializer(body).data)
+
+
+class DraftListView(APIView):
+    permission_classes = [IsApplicant]
+
+    @extend_schema(summary="My open drafts", responses=DraftSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(DraftSerializer(selectors.drafts_of(user=request.user), many=True).data)
+
+    @extend_schema(
+        summary="Start a draft for a bundle and situation (prefilled from government data)",
+        request=DraftCreateSerializer,
+        responses={201: DraftSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        body = DraftCreateSerializer(data=request.data)
+        if not body.is_valid():
+            raise BilingualAPIError(
+                code="invalid_request", message="请求格式错误", message_en="malformed request", details=[body.errors]
+            )
+        version = published_or_404(body.validated_data["bundle"])
+        draft = services.draft_start(
+            applicant=request.user, version=version, raw_answers=body.validated_data["answers"]
+        )
+        return Response(DraftSerializer(draft).data, status=status.HTTP_201_CREATED)
+
+
+def own_draft(request: Request, draft_id) -> Draft:
+    try:
+        return selectors.draft_of(user=request.user, draft_id=draft_id)
+    except Draft.DoesNotExist as missing:
+        raise BilingualAPIError(
+            code="not_found", message="没有这份草稿", message_en="no such draft", status_code=404
+        ) from missing
+
+
+class DraftDetailView(APIView):
+    permission_classes = [IsApplicant]
+
+    @extend_schema(summary="One of my drafts", responses={200: DraftSerializer, 404: ErrorSerializer})
+    def get(self, request: Request, draft_id) -> Response:
+        return Response(DraftSerializer(own_draft(request, draft_id)).data)
+
+    @extend_schema(
+        summary="Save data into a draft (kept even when not yet valid; problems listed)",
+        request=DraftUpdateSerializer,
+        responses={200: DraftSerializer, 404: ErrorSerializer},
+    )
+    def patch(self, request: Request, draft_id) -> Response:
+        draft = own_draft(request, draft_id)
+        body = DraftUpdateSerializer(data=request.data)
+        if not body.is_valid():
+            raise BilingualAPIError(
+                code="invalid_request", message="请求格式错误", message_en="malformed request", details=[body.errors]
+            )
+        result = services.draft_save(draft=draft, raw_data=body.validated_data["data"])
+        return Response(DraftSerializer(result.draft).data | {"problems": field_errors(result.errors)})
+
+
+class DraftMaterialView(APIView):
+    permission_classes = [IsApplicant]
+
+    @extend_schema(
+        summary="Attach an uploaded file (POST /api/uploads/) to a material line",
+        request=MaterialAttachSerializer,
+        responses={200: DraftSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def post(self, request: Request, draft_id) -> Response:
+        draft = own_draft(request, draft_id)
+        body = MaterialAttachSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = Upload.objects.filter(pk=body.validated_data["upload"], owner=request.user).first()
+        try:
+            if upload is None:
+                raise services.MaterialNotAllowed(body.validated_data["key"])
+            draft = services.draft_attach(draft=draft, material_key=body.validated_data["key"], upload=upload)
+        except services.MaterialNotAllowed as refused:
+            raise BilingualAPIError(
+                code="material_not_allowed",
+                message="此材料无需上传或文件不存在",
+                message_en="this material is not uploaded here, or no such upload",
+            ) from refused
+        return Response(DraftSerializer(draft).data)
+
+
+class DraftSubmitView(APIView):
+    permission_classes = [IsApplicant]
+
+    @extend_schema(
+        summary="Submit the draft as a case (idempotent: repeating returns the same case)",
+        request=None,
+        responses={201: CaseSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def post(self, request: Request, draft_id) -> Response:
+        draft = Draft.objects.filter(applicant=request.user, pk=draft_id).select_related("case").first()
+        if draft is None:
+            raise BilingualAPIError(
+                code="not_found", message="没有这份草稿", message_en="no such draft", status_code=404
+            )
+        try:
+            case = services.draft_submit(draft=draft)
+        except services.SubmissionInvalid as invalid:
+            raise BilingualAPIError(
+                code="invalid_data",
+                message=f"有 {len(invalid.errors)} 项需要修改",
+                message_en=f"{len(invalid.errors)} field(s) need changes",
+                details=field_errors(invalid.errors),
+            ) from invalid
+        return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
+
+
+class CaseListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="My cases", responses=CaseSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        cases = selectors.cases_of(user=request.user).prefetch_related("materials")
+        return Response(CaseSerializer(cases, many=True).data)
+
+
+class CaseDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="One of my cases", responses={200: CaseSerializer, 404: ErrorSerializer})
+    def get(self, request: Request, number: str) -> Response:
+        try:
+            case = selectors.case_of(user=request.user, number=number)
+        except Case.DoesNotExist as missing:
+            raise BilingualAPIError(
+                code="not_found", message="没有这个办件", message_en="no such case", status_code=404
+            ) from missing
+        return Response(CaseSerializer(case).data)

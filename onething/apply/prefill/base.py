@@ -1,0 +1,214 @@
+"""The prefill plugin interface: a context in, a result out, and a registry of plugins.
+
+Modelled on open-forms' prefill registry: each source of government data is one small
+class behind ``PrefillPlugin.prefill(ctx) -> PrefillResult``, registered by name. The
+runner (``services.run_prefill``) calls them in registration order; a later plugin sees
+what earlier ones found (``ctx.values`` and ``ctx.identities``), so the e-licence plugin
+can look up the licences of the mother an earlier plugin identified.
+
+Plugins only know the generic data-element vocabulary (``applicant.name``,
+``mother.id_number``, ``enterprise.credit_code`` ...) and e-licence types; nothing here
+names a bundle or an item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from services.datahub.ids import is_valid_credit_code, is_valid_id_number, normalize
+
+if TYPE_CHECKING:
+    from onething.accounts.models import User
+    from onething.apply.form import MergedField, MergedForm
+    from onething.notice.engine import NoticeMaterial
+    from services.datahub.client import DatahubClient
+
+# Source labels shown next to a prefilled field (数据来源).
+SOURCE_PERSON = "自然人基础信息库"
+SOURCE_ENTERPRISE = "法人库"
+SOURCE_ELICENCE = "电子证照库"
+
+
+@dataclass
+class PrefillResult:
+    """What one plugin found.
+
+    ``values``: data-element key -> value (only keys that are fields of the form);
+    ``sources``: data-element key -> source label (Chinese);
+    ``materials``: material key -> the e-licence attached in its place
+    (``{"source": "elicence", "licence_number", "type", "holder", "name", ...}``);
+    ``identities``: party prefix (``applicant``, ``mother``, ``child``, ``enterprise`` ...)
+    -> the ID number or credit code the plugin established for it, whether or not the
+    form asks for it (later plugins use it to find e-licences).
+    """
+
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    materials: dict[str, dict[str, Any]] = field(default_factory=dict)
+    identities: dict[str, str] = field(default_factory=dict)
+
+    def put(self, key: str, value: Any, source: str) -> None:
+        """Record a value unless it is empty or already recorded (first finding wins)."""
+        if value is None or value == "" or key in self.values:
+            return
+        self.values[key] = value
+        self.sources[key] = source
+
+    def merge(self, other: PrefillResult) -> None:
+        """Add another result; what is already here wins."""
+        for key, value in other.values.items():
+            if key not in self.values:
+                self.values[key] = value
+                self.sources[key] = other.sources.get(key, "")
+        for key, value in other.materials.items():
+            self.materials.setdefault(key, value)
+        for key, value in other.identities.items():
+            self.identities.setdefault(key, value)
+
+
+@dataclass
+class PrefillContext:
+    """Everything a plugin may use for one prefill run.
+
+    ``cache`` is shared by all plugins of the run, so a record (the applicant's person
+    record, a holder's e-licences) is fetched from the hub once; use the ``person``,
+    ``enterprise`` and ``elicences`` helpers, which go through it. ``found`` accumulates
+    the results of the plugins that already ran.
+    """
+
+    applicant: User | None
+    form: MergedForm
+    materials: list[NoticeMaterial]
+    client: DatahubClient
+    cache: dict[Any, Any] = field(default_factory=dict)
+    found: PrefillResult = field(default_factory=PrefillResult)
+
+    # -- what earlier plugins found ------------------------------------------------------
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.found.values
+
+    @property
+    def identities(self) -> dict[str, str]:
+        return self.found.identities
+
+    # -- the form ------------------------------------------------------------------------
+
+    @cached_property
+    def fields(self) -> dict[str, MergedField]:
+        return self.form.by_key
+
+    @cached_property
+    def prefixes(self) -> set[str]:
+        """The parties and topics the form asks about (``applicant``, ``mother``, ``bank`` ...)."""
+        return {key.split(".", 1)[0] for key in self.fields}
+
+    def wants(self, key: str) -> bool:
+        """The form has this field and no earlier plugin filled it."""
+        return key in self.fields and key not in self.values
+
+    def asks_about(self, prefix: str) -> bool:
+        return prefix in self.prefixes
+
+    # -- the applicant -------------------------------------------------------------------
+
+    @property
+    def applicant_role(self) -> str:
+        return str(getattr(self.applicant, "role", "") or "")
+
+    @property
+    def applicant_id(self) -> str:
+        """The applicant's resident ID number or credit code, normalised ("" if none)."""
+        return normalize(getattr(self.applicant, "id_number", None)) or ""
+
+    # -- hub lookups, cached for the run -------------------------------------------------
+
+    def person(self, id_number: str | None) -> dict | None:
+        """The natural-person record, or None (unknown, or not a valid ID number)."""
+        id_number = normalize(id_number)
+        if not id_number or not is_valid_id_number(id_number):
+            return None
+        return self._cached(("person", id_number), lambda: self.client.get_person(id_number))
+
+    def enterprise(self, credit_code: str | None) -> dict | None:
+        """The legal-entity record, or None (unknown, or not a valid credit code)."""
+        credit_code = normalize(credit_code)
+        if not credit_code or not is_valid_credit_code(credit_code):
+            return None
+        return self._cached(("enterprise", credit_code), lambda: self.client.get_enterprise(credit_code))
+
+    def elicences(self, holder: str | None) -> list[dict]:
+        """All e-licences of a holder (any type, valid or not); one hub call per holder and run."""
+        holder = normalize(holder)
+        if not holder or not (is_valid_id_number(holder) or is_valid_credit_code(holder)):
+            return []
+        return self._cached(("elicences", holder), lambda: self.client.list_elicences(holder))
+
+    def _cached(self, key: tuple, fetch: Callable[[], Any]) -> Any:
+        if key not in self.cache:
+            self.cache[key] = fetch()  # a hub error propagates and caches nothing
+        return self.cache[key]
+
+
+class PrefillPlugin:
+    """One source of prefill data. Subclasses set ``label`` and implement ``prefill``.
+
+    ``name`` is set by ``Registry.register``. ``prefill`` must only return values for
+    fields of ``ctx.form`` and may raise the data hub client's errors
+    (``DatahubUnavailable``, ``DatahubRequestError``): the runner handles them.
+    """
+
+    name: str = ""
+    label: str = ""
+
+    def prefill(self, ctx: PrefillContext) -> PrefillResult:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+P = TypeVar("P", bound=type[PrefillPlugin])
+
+
+class Registry:
+    """Plugins by name, iterated in registration order."""
+
+    def __init__(self) -> None:
+        self._plugins: dict[str, PrefillPlugin] = {}
+
+    def register(self, name: str) -> Callable[[P], P]:
+        """Class decorator: ``@registry.register("natural_person")``."""
+
+        def decorator(plugin_class: P) -> P:
+            if name in self._plugins:
+                raise ValueError(f"prefill plugin {name!r} is already registered")
+            plugin = plugin_class()
+            plugin.name = name
+            self._plugins[name] = plugin
+            return plugin_class
+
+        return decorator
+
+    def __iter__(self) -> Iterator[PrefillPlugin]:
+        return iter(list(self._plugins.values()))
+
+    def __getitem__(self, name: str) -> PrefillPlugin:
+        return self._plugins[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._plugins
+
+    def __len__(self) -> int:
+        return len(self._plugins)
+
+    def names(self) -> list[str]:
+        return list(self._plugins)
+
+
+registry = Registry()
+"""The engine's prefill plugins (filled by ``plugins.py``)."""

@@ -1,0 +1,47 @@
+"""Reads of 一表申请: the merged form and materials for a draft, a user's own drafts and
+cases. Access is always scoped to the requesting user."""
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from onething.apply.form import MergedForm, build_merged_form
+from onething.apply.models import Draft
+from onething.cases.models import Case
+from onething.catalog.models import BundleVersion
+from onething.notice.engine import CompiledBundle, NoticeMaterial, build_notice
+from onething.notice.selectors import compiled_version
+
+
+def compiled_for(*, version: BundleVersion) -> CompiledBundle:
+    return compiled_version(version=version)
+
+
+def form_for(*, version: BundleVersion, answers: dict) -> MergedForm:
+    return build_merged_form(compiled=compiled_version(version=version), answers=answers)
+
+
+def notice_materials(version: BundleVersion, answers: dict) -> list[NoticeMaterial]:
+    return build_notice(compiled_version(version=version), answers).materials
+
+
+def drafts_of(*, user) -> QuerySet[Draft]:
+    """The user's open drafts (not yet submitted, not expired)."""
+    return (
+        Draft.objects.filter(applicant=user, case__isnull=True, expires_at__gte=timezone.now())
+        .select_related("version__bundle")
+        .order_by("-updated_at")
+    )
+
+
+def draft_of(*, user, draft_id) -> Draft:
+    """One open draft of the user; Draft.DoesNotExist otherwise (others' drafts are 404)."""
+    return drafts_of(user=user).get(pk=draft_id)
+
+
+def cases_of(*, user) -> QuerySet[Case]:
+    return Case.objects.filter(applicant=user).select_related("version__bundle").order_by("-submitted_at")
+
+
+def case_of(*, user, number: str) -> Case:
+    """One case of the user; Case.DoesNotExist otherwise (others' cases are 404)."""
+    return cases_of(user=user).prefetch_related("materials").get(number=number)

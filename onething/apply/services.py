@@ -1,0 +1,178 @@
+"""Writes of 一表申请: start a draft (with prefill), save it, attach materials, submit.
+
+Views and API call these; the same rules hold on every channel. Nothing typed is lost:
+drafts keep raw input even when it does not validate yet.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from onething.apply import selectors
+from onething.apply.form import MergedForm, validate
+from onething.apply.models import Draft, Upload
+from onething.apply.prefill.services import run_prefill
+from onething.apply.validators import FieldError
+from onething.cases import transitions
+from onething.cases.models import Case, CaseMaterial
+from onething.catalog import situations
+from onething.catalog.models import BundleVersion
+from onething.notice.selectors import InvalidAnswers
+
+
+class SubmissionInvalid(Exception):
+    """The merged data does not validate; ``errors`` maps field keys to FieldErrors."""
+
+    def __init__(self, errors: dict[str, FieldError]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} field(s) invalid")
+
+
+class MaterialNotAllowed(Exception):
+    """The material key is not one the applicant brings for this draft."""
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    draft: Draft
+    errors: dict[str, FieldError]
+
+
+def _expiry():
+    return timezone.now() + timedelta(days=settings.DRAFT_LIFETIME_DAYS)
+
+
+def draft_start(*, applicant, version: BundleVersion, raw_answers: dict) -> Draft:
+    """Open a draft for a bundle and situation, prefilled from government data."""
+    compiled = selectors.compiled_for(version=version)
+    answers, errors = situations.check_answers(compiled.questions, raw_answers)
+    if errors:
+        raise InvalidAnswers(errors)
+    form = selectors.form_for(version=version, answers=answers)
+    outcome = run_prefill(applicant=applicant, form=form, materials=selectors.notice_materials(version, answers))
+    return Draft.objects.create(
+        applicant=applicant,
+        version=version,
+        answers=answers,
+        data=dict(outcome.values),
+        prefilled={
+            key: {"source": outcome.sources.get(key, ""), "value": value} for key, value in outcome.values.items()
+        },
+        materials=dict(outcome.materials),
+        prefill_notice=outcome.notice if outcome.unavailable else "",
+        expires_at=_expiry(),
+    )
+
+
+def _merge_input(draft: Draft, form: MergedForm, raw_data: dict) -> dict:
+    """The draft's data with new input laid over it; authoritative values that came from
+    government data are kept as they were, whatever the input says."""
+    merged = {**draft.data}
+    for key, value in raw_data.items():
+        if key in form.by_key:
+            merged[key] = value
+    for key, prefilled in draft.prefilled.items():
+        field = form.by_key.get(key)
+        if field is not None and field.authoritative:
+            merged[key] = prefilled["value"]
+    return merged
+
+
+def draft_save(*, draft: Draft, raw_data: dict) -> SaveResult:
+    """Keep the input (even if invalid) and report what does not validate yet."""
+    form = selectors.form_for(version=draft.version, answers=draft.answers)
+    draft.data = _merge_input(draft, form, raw_data)
+    draft.expires_at = _expiry()
+    draft.save(update_fields=["data", "expires_at", "updated_at"])
+    _, errors = validate(form, draft.data)
+    return SaveResult(draft=draft, errors=errors)
+
+
+def draft_attach(*, draft: Draft, material_key: str, upload: Upload) -> Draft:
+    """Link an upload to a material line; one upload serves every item that needs it."""
+    allowed = {m.key for m in selectors.notice_materials(draft.version, draft.answers) if m.bring}
+    if material_key not in allowed or upload.owner_id != draft.applicant_id:
+        raise MaterialNotAllowed(material_key)
+    draft.materials[material_key] = {"source": "upload", "upload": upload.pk, "name": upload.original_name}
+    draft.save(update_fields=["materials", "updated_at"])
+    return draft
+
+
+def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = Case.Channel.ONLINE) -> Case:
+    """Validate and turn the draft into a case. Idempotent: a second call (double click,
+    retried request) returns the case the first one created."""
+    if draft.case_id:
+        return draft.case
+    if raw_data:
+        draft = draft_save(draft=draft, raw_data=raw_data).draft
+    form = selectors.form_for(version=draft.version, answers=draft.answers)
+    clean, errors = validate(form, draft.data)
+    if errors:
+        Draft.objects.filter(pk=draft.pk).update(failed_submissions=draft.failed_submissions + 1)
+        draft.failed_submissions += 1
+        raise SubmissionInvalid(errors)
+    try:
+        with transaction.atomic():
+            locked = Draft.objects.select_for_update().get(pk=draft.pk)
+            if locked.case_id:
+                return locked.case
+            case = transitions.case_submit(
+                applicant=draft.applicant,
+                version=draft.version,
+                answers=draft.answers,
+                data=clean,
+                materials=_case_materials(draft),
+                channel=channel,
+                idempotency_key=str(draft.idempotency_key),
+                field_count=len(form.fields),
+                prefilled_count=sum(1 for key in draft.prefilled if key in form.by_key),
+                first_time_right=draft.failed_submissions == 0,
+            )
+            locked.case = case
+            locked.save(update_fields=["case", "updated_at"])
+    except IntegrityError:
+        # a concurrent submit of the same draft won the race: return its case
+        return Case.objects.get(applicant=draft.applicant, idempotency_key=str(draft.idempotency_key))
+    return case
+
+
+def _case_materials(draft: Draft) -> list[CaseMaterial]:
+    """Material lines of the new case: uploads, attached e-licences, and shared data the
+    department fetches itself. Materials still missing are left to intake (pre-review)."""
+    lines = []
+    for material in selectors.notice_materials(draft.version, draft.answers):
+        given = draft.materials.get(material.key)
+        if given and given["source"] == "upload":
+            lines.append(
+                CaseMaterial(
+                    key=material.key,
+                    name=material.name,
+                    source="upload",
+                    upload_id=given["upload"],
+                    needed_by=material.needed_by,
+                )
+            )
+        elif given and given["source"] == "elicence":
+            lines.append(
+                CaseMaterial(
+                    key=material.key,
+                    name=material.name,
+                    source="elicence",
+                    licence_number=given.get("licence_number", ""),
+                    needed_by=material.needed_by,
+                )
+            )
+        elif material.shared and material.shared.get("kind") == "datahub":
+            lines.append(
+                CaseMaterial(key=material.key, name=material.name, source="datahub", needed_by=material.needed_by)
+            )
+    return lines
+
+
+def drafts_purge_expired() -> int:
+    """Delete drafts past their expiry that never became cases; returns how many."""
+    deleted, _ = Draft.objects.filter(expires_at__lt=timezone.now(), case__isnull=True).delete()
+    return deleted
