@@ -3,6 +3,7 @@ and the demo accounts. Safe to run again: a bundle that already has a published 
 with the same definition is left alone."""
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -13,28 +14,71 @@ from onething.catalog.definition.errors import DefinitionInvalid
 from onething.catalog.definition.importer import import_definition
 from onething.catalog.models import BundleVersion
 
+from services.datahub import demo_identities as hub
+
 DEMO_DIR = Path(settings.BASE_DIR) / "demo" / "bundles"
+DEMO_PASSWORD = "onething-demo"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+    full_name: str
+    description: str
+    mobile: str = ""
+    staff: bool = False
+
+
+# The citizens and the enterprise are identities the data hub knows (services/datahub),
+# so their forms prefill and their e-licences attach.
 DEMO_ACCOUNTS = [
-    # (username, password, is_staff, is_superuser, description)
-    ("admin", "onething-admin", True, True, "管理员 administrator (/admin/)"),
+    DemoAccount("admin", "onething-admin", "admin", "系统管理员", "管理员 administrator (/admin/)", staff=True),
+    DemoAccount(
+        hub.MOTHER.id_number,
+        DEMO_PASSWORD,
+        "citizen",
+        hub.MOTHER.name,
+        "市民（新生儿母亲）citizen, mother of a newborn",
+        hub.MOTHER.mobile or "",
+    ),
+    DemoAccount(
+        hub.CITIZEN.id_number, DEMO_PASSWORD, "citizen", hub.CITIZEN.name, "市民 citizen", hub.CITIZEN.mobile or ""
+    ),
+    DemoAccount(hub.ENTERPRISE_CREDIT_CODE, DEMO_PASSWORD, "enterprise", hub.ENTERPRISE_NAME, "企业 enterprise"),
 ]
 
 
 class Command(BaseCommand):
     help = "Load the demo catalogue and accounts 加载演示数据"
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--list-accounts", action="store_true", help="print the demo accounts and exit")
+
+    def handle(self, *args, list_accounts: bool = False, **options):
+        if list_accounts:
+            for account in DEMO_ACCOUNTS:
+                self.stdout.write(f"    {account.username:<20} / {account.password:<15} {account.description}")
+            return
         files = sorted(DEMO_DIR.glob("*.json"))
         if not files:
             raise CommandError(f"no demo bundles in {DEMO_DIR}")
         for path in files:
             self._load(path)
-        for username, password, is_staff, is_superuser, _ in DEMO_ACCOUNTS:
-            user, created = get_user_model().objects.get_or_create(username=username)
-            if created:
-                user.is_staff, user.is_superuser = is_staff, is_superuser
-                user.set_password(password)
-                user.save()
+        for account in DEMO_ACCOUNTS:
+            self._account(account)
+
+    def _account(self, account: DemoAccount) -> None:
+        user, created = get_user_model().objects.get_or_create(username=account.username)
+        if not created:
+            return
+        user.role, user.full_name, user.mobile = account.role, account.full_name, account.mobile
+        user.is_staff = user.is_superuser = account.staff
+        if account.role in {"citizen", "enterprise"}:
+            user.id_number, user.real_name_verified = account.username, True
+        user.set_password(account.password)
+        user.save()
 
     def _load(self, path: Path) -> None:
         document = json.loads(path.read_text(encoding="utf-8"))
