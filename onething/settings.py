@@ -178,6 +178,8 @@ DATAHUB_CLIENT_ID = os.environ.get("DATAHUB_CLIENT_ID", "onething")
 DATAHUB_TIMEOUT = float(os.environ.get("DATAHUB_TIMEOUT", "2.0"))
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
+# per address: higher, since a whole service centre may share one address behind NAT
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
 
 # --- Fonts for PDFs --------------------------------------------------------------
 # A TrueType CJK font that reportlab embeds into every PDF (see onething/common/pdf.py).

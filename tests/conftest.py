@@ -54,6 +54,9 @@ def make_citizen(person, **extra):
     """A citizen account for a data hub demo identity."""
     from django.contrib.auth import get_user_model
 
+    existing = get_user_model().objects.filter(username=person.id_number).first()
+    if existing:  # load_demo already made it
+        return existing
     return get_user_model().objects.create_user(
         username=person.id_number,
         password="Citizen-pass-2026",

@@ -25,13 +25,12 @@ from rest_framework.views import APIView
 
 from onething.accounts import selectors, services
 from onething.accounts.serializers import (
-    AccountErrorSerializer,
     CsrfTokenSerializer,
     LoginRequestSerializer,
     SignUpRequestSerializer,
     UserProfileSerializer,
 )
-from onething.common.api import BilingualAPIError
+from onething.common.api import BilingualAPIError, ErrorSerializer
 
 TAGS = ["accounts"]
 FIELD_LABELS = {
@@ -41,7 +40,7 @@ FIELD_LABELS = {
     "password": ("密码", "password"),
     "identity": ("证件号码", "identity"),
 }
-ERROR = AccountErrorSerializer
+ERROR = ErrorSerializer
 
 
 class TooManyAttempts(BilingualAPIError):

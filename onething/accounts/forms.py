@@ -18,9 +18,12 @@ from onething.apply.validators import FieldError
 from onething.common.i18n import pick
 
 
-def _text(label: str, required: str, **attrs: str) -> forms.CharField:
+def _text(label: str, required: str, max_length: int, **attrs: str) -> forms.CharField:
     return forms.CharField(
-        label=label, max_length=200, error_messages={"required": required}, widget=forms.TextInput(attrs=attrs)
+        label=label,
+        max_length=max_length,
+        error_messages={"required": required, "max_length": _("最多 %(limit_value)d 个字符")},
+        widget=forms.TextInput(attrs=attrs),
     )
 
 
@@ -52,13 +55,13 @@ class SignUpForm(AccountForm):
     id_number = _text(
         _("证件号码"),
         _("请填写证件号码"),
+        18,
         autocomplete="username",
         spellcheck="false",
         autocapitalize="characters",
-        maxlength="18",
     )
-    full_name = _text(_("姓名/企业名称"), _("请填写姓名或企业名称"), autocomplete="name")
-    mobile = _text(_("手机号码"), _("请填写手机号码"), autocomplete="tel", inputmode="numeric", maxlength="11")
+    full_name = _text(_("姓名/企业名称"), _("请填写姓名或企业名称"), 200, autocomplete="name")
+    mobile = _text(_("手机号码"), _("请填写手机号码"), 11, autocomplete="tel", inputmode="numeric")
     password1 = _password(_("密码"), _("请设置密码"), "new-password")
     password2 = _password(_("确认密码"), _("请再次输入密码"), "new-password")
 

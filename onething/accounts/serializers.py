@@ -40,18 +40,3 @@ class UserProfileSerializer(serializers.Serializer):
 
 class CsrfTokenSerializer(serializers.Serializer):
     csrf_token = serializers.CharField(help_text="send back in the X-CSRFToken header of POST requests")
-
-
-class AccountErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    message_en = serializers.CharField()
-    details = serializers.ListField(
-        child=serializers.DictField(),
-        required=False,
-        help_text="per-field errors: {field, code, message, message_en}; for 429: {retry_at, retry_after_seconds}",
-    )
-
-
-class AccountErrorSerializer(serializers.Serializer):
-    error = AccountErrorBodySerializer()

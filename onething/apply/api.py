@@ -11,10 +11,9 @@ from rest_framework.views import APIView
 from onething.apply import selectors, services
 from onething.apply.models import Draft, Upload
 from onething.cases.models import Case
-from onething.common.api import BilingualAPIError
+from onething.common.api import BilingualAPIError, ErrorSerializer
 from onething.notice.api import published_or_404
 from onething.notice.selectors import InvalidAnswers, answers_from_query
-from onething.notice.serializers import ErrorSerializer
 
 
 class IsApplicant(BasePermission):

@@ -29,8 +29,7 @@ from rest_framework.views import APIView
 
 from onething.apply import uploads
 from onething.apply.models import Upload
-from onething.common.api import BilingualAPIError
-from onething.notice.serializers import ErrorSerializer
+from onething.common.api import BilingualAPIError, ErrorSerializer
 
 # --- Download --------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@
 
 from typing import Any
 
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -36,3 +36,20 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             body["error"]["details"] = exc.details
         return Response(body, status=exc.status_code)
     return drf_exception_handler(exc, context)
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    message_en = serializers.CharField()
+    details = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="per-field or per-question problems: {field|question, code, message, message_en}",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The shape of every API error (for the OpenAPI schema)."""
+
+    error = ErrorBodySerializer()

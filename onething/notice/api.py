@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from onething.catalog import selectors as catalog_selectors
 from onething.catalog.models import BundleVersion
-from onething.common.api import BilingualAPIError
+from onething.common.api import BilingualAPIError, ErrorSerializer
 from onething.notice import selectors, serializers
 
 
@@ -45,7 +45,7 @@ class BundleDetailView(APIView):
 
     @extend_schema(
         summary="A bundle's questions, items and four reductions",
-        responses={200: serializers.BundleDetailSerializer, 404: serializers.ErrorSerializer},
+        responses={200: serializers.BundleDetailSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request, code: str) -> Response:
         overview = selectors.bundle_overview(version=published_or_404(code))
@@ -63,8 +63,8 @@ class NoticeView(APIView):
         request=serializers.NoticeRequestSerializer,
         responses={
             200: serializers.NoticeSerializer,
-            400: serializers.ErrorSerializer,
-            404: serializers.ErrorSerializer,
+            400: ErrorSerializer,
+            404: ErrorSerializer,
         },
     )
     def post(self, request: Request, code: str) -> Response:
@@ -84,8 +84,8 @@ class NoticeView(APIView):
         summary="Notice for answers given as query parameters (?question=value, repeated for multiple choice)",
         responses={
             200: serializers.NoticeSerializer,
-            400: serializers.ErrorSerializer,
-            404: serializers.ErrorSerializer,
+            400: ErrorSerializer,
+            404: ErrorSerializer,
         },
     )
     def get(self, request: Request, code: str) -> Response:

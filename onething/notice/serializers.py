@@ -148,14 +148,3 @@ class NoticeSerializer(serializers.Serializer):
     channels = serializers.ListField(child=serializers.CharField())
     service_locations = LocationSerializer(many=True)
     reductions = ReductionsSerializer()
-
-
-class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    message_en = serializers.CharField()
-    details = serializers.ListField(child=serializers.DictField(), required=False)
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorBodySerializer()

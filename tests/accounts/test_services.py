@@ -117,8 +117,8 @@ def test_throttle_by_identity_then_window_expires(login_limit, account):
     assert not LoginAttempt.objects.exists()  # old attempts are pruned
 
 
-def test_throttle_by_address(login_limit, db):
-    for n in range(login_limit):
+def test_throttle_by_address(settings, db):
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
         services.login_failed(identity=f"guess-{n}", address="10.0.0.9")
     assert not services.login_allowed(identity="another", address="10.0.0.9")
     assert services.login_allowed(identity="another", address="10.0.0.10")

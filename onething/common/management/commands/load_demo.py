@@ -13,7 +13,6 @@ from django.core.management.base import BaseCommand, CommandError
 from onething.catalog.definition.errors import DefinitionInvalid
 from onething.catalog.definition.importer import import_definition
 from onething.catalog.models import BundleVersion
-
 from services.datahub import demo_identities as hub
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo" / "bundles"
