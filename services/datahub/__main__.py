@@ -51,16 +51,32 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("--host", default=_env("HOST", "127.0.0.1"), help="interface to bind (DATAHUB_HOST)")
     add("--port", type=int, default=int(_env("PORT", 8701)), help="port, 0 for any free one (DATAHUB_PORT)")
-    add("--data-dir", type=Path, default=Path(_env("DATA_DIR", PROJECT_ROOT / "var" / "datahub")),
-        help="directory of the SQLite file, created if missing (DATAHUB_DATA_DIR)")
+    add(
+        "--data-dir",
+        type=Path,
+        default=Path(_env("DATA_DIR", PROJECT_ROOT / "var" / "datahub")),
+        help="directory of the SQLite file, created if missing (DATAHUB_DATA_DIR)",
+    )
     add("--seed", type=int, default=int(_env("SEED", DEFAULT_SEED)), help="random seed of the data (DATAHUB_SEED)")
-    add("--as-of", type=_as_of, default=os.environ.get("DATAHUB_AS_OF") or None,
-        help="newborns are born in the 55 days before this date; default: first day of this month (DATAHUB_AS_OF)")
+    add(
+        "--as-of",
+        type=_as_of,
+        default=os.environ.get("DATAHUB_AS_OF") or None,
+        help="newborns are born in the 55 days before this date; default: first day of this month (DATAHUB_AS_OF)",
+    )
     add("--key", default=_env("KEY", DEFAULT_KEY), help="shared HMAC key (DATAHUB_KEY)")
-    add("--latency-ms", type=int, default=int(_env("LATENCY_MS", 0)),
-        help="artificial delay added to every /v1 request (DATAHUB_LATENCY_MS)")
-    add("--error-rate", type=_rate, default=_rate(_env("ERROR_RATE", 0)),
-        help="share of /v1 requests answered 503, 0..1 (DATAHUB_ERROR_RATE)")
+    add(
+        "--latency-ms",
+        type=int,
+        default=int(_env("LATENCY_MS", 0)),
+        help="artificial delay added to every /v1 request (DATAHUB_LATENCY_MS)",
+    )
+    add(
+        "--error-rate",
+        type=_rate,
+        default=_rate(_env("ERROR_RATE", 0)),
+        help="share of /v1 requests answered 503, 0..1 (DATAHUB_ERROR_RATE)",
+    )
     add("--persons", type=int, default=int(_env("PERSONS", DEFAULT_PERSONS)), help="population size")
     add("--enterprises", type=int, default=int(_env("ENTERPRISES", DEFAULT_ENTERPRISES)), help="enterprises")
     add("--quiet", action="store_true", help="do not log requests")
@@ -72,9 +88,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Resolve defaults that depend on the day (the as-of date)."""
     as_of = args.as_of if isinstance(args.as_of, date) else _as_of(args.as_of) if args.as_of else data_epoch()
     return Settings(
-        host=args.host, port=args.port, data_dir=args.data_dir, seed=args.seed, as_of=as_of, key=args.key,
-        persons=args.persons, enterprises=args.enterprises,
-        simulation=Simulation(max(args.latency_ms, 0), args.error_rate), quiet=args.quiet,
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        seed=args.seed,
+        as_of=as_of,
+        key=args.key,
+        persons=args.persons,
+        enterprises=args.enterprises,
+        simulation=Simulation(max(args.latency_ms, 0), args.error_rate),
+        quiet=args.quiet,
     )
 
 

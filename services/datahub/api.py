@@ -30,7 +30,9 @@ Headers = dict[str, str]
 
 ERRORS: dict[str, tuple[int, str, str]] = {
     "missing_credentials": (
-        401, "缺少认证信息（X-Client-Id、X-Timestamp、X-Signature）", "Missing authentication headers"
+        401,
+        "缺少认证信息（X-Client-Id、X-Timestamp、X-Signature）",
+        "Missing authentication headers",
     ),
     "bad_timestamp": (401, "X-Timestamp 必须是以秒为单位的 Unix 时间戳", "X-Timestamp must be unix seconds"),
     "stale_timestamp": (401, "请求时间戳与服务器时间相差超过 300 秒", "Timestamp is more than 300 s from server time"),
@@ -279,8 +281,12 @@ class Api:
         holder = _holder(body.get("holder"))
         licence = self.store.licence(number)  # type: ignore[arg-type]
         reason = self._verdict(licence, holder)
-        result: dict[str, Any] = {"valid": reason == "ok", "reason": reason, "reason_message": VERIFY_REASONS[reason],
-                                  "licence_number": number}
+        result: dict[str, Any] = {
+            "valid": reason == "ok",
+            "reason": reason,
+            "reason_message": VERIFY_REASONS[reason],
+            "licence_number": number,
+        }
         if licence and reason != "holder_mismatch":
             result.update(type=licence["type"], status=licence["status"], valid_until=licence["valid_until"])
         return 200, result
@@ -323,9 +329,14 @@ class Api:
         if not isinstance(data, dict):
             raise ApiError("invalid_field", "data")
         return {
-            "type": licence_type, "licence_number": number, "holder": _holder(body.get("holder")),
-            "issuer": _text(body, "issuer"), "data": data, "holder_name": _text(body, "holder_name", required=False),
-            "issue_date": _iso_date(body, "issue_date"), "valid_until": _iso_date(body, "valid_until"),
+            "type": licence_type,
+            "licence_number": number,
+            "holder": _holder(body.get("holder")),
+            "issuer": _text(body, "issuer"),
+            "data": data,
+            "holder_name": _text(body, "holder_name", required=False),
+            "issue_date": _iso_date(body, "issue_date"),
+            "valid_until": _iso_date(body, "valid_until"),
         }
 
     def _licence_record(self, sent: dict[str, Any], client_id: str) -> dict[str, Any]:
@@ -334,11 +345,18 @@ class Api:
             owner = self.store.person(sent["holder"]) or self.store.enterprise(sent["holder"])
             holder_name = owner["name"] if owner else None
         return {
-            "licence_number": sent["licence_number"], "type": sent["type"],
-            "type_label": LICENCE_TYPES[sent["type"]][0], "holder": sent["holder"], "holder_name": holder_name,
-            "issuer": sent["issuer"], "issue_date": sent["issue_date"] or shanghai_today().isoformat(),
-            "valid_until": sent["valid_until"], "status": "valid", "data": sent["data"],
-            "registered_by": client_id, "registered_at": datetime.now(SHANGHAI).isoformat(timespec="seconds"),
+            "licence_number": sent["licence_number"],
+            "type": sent["type"],
+            "type_label": LICENCE_TYPES[sent["type"]][0],
+            "holder": sent["holder"],
+            "holder_name": holder_name,
+            "issuer": sent["issuer"],
+            "issue_date": sent["issue_date"] or shanghai_today().isoformat(),
+            "valid_until": sent["valid_until"],
+            "status": "valid",
+            "data": sent["data"],
+            "registered_by": client_id,
+            "registered_at": datetime.now(SHANGHAI).isoformat(timespec="seconds"),
         }
 
     def verify_person(self, request: Request) -> tuple[int, Payload]:

@@ -52,8 +52,13 @@ def signed_headers(
 
 
 def verify(
-    key: str, headers: Mapping[str, str], method: str, path_with_query: str, body: bytes,
-    now: float | None = None, max_skew: int = MAX_SKEW_SECONDS,
+    key: str,
+    headers: Mapping[str, str],
+    method: str,
+    path_with_query: str,
+    body: bytes,
+    now: float | None = None,
+    max_skew: int = MAX_SKEW_SECONDS,
 ) -> str:
     """Check the headers of a request and return the client id; raise AuthError otherwise."""
     client_id, timestamp, signature = (headers.get(name) for name in ("X-Client-Id", "X-Timestamp", "X-Signature"))

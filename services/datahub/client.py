@@ -106,7 +106,11 @@ class DatahubClient:
     # -- transport -------------------------------------------------------------------------------
 
     def _request(
-        self, method: str, path: str, body: JSON | None = None, params: dict[str, str] | None = None,
+        self,
+        method: str,
+        path: str,
+        body: JSON | None = None,
+        params: dict[str, str] | None = None,
         allow_404: bool = False,
     ) -> Any:
         target = self._prefix + path + (f"?{urlencode(params)}" if params else "")

@@ -44,11 +44,25 @@ class DemoPerson:
 FAMILY_ADDRESS = "上海市徐汇区漕溪北路88弄12号1502室"
 FAMILY_HOUSEHOLD_NUMBER = "310104900001"
 MOTHER = DemoPerson(
-    "林晓雯", "female", date(1992, 3, 15), "310104", 46, "13916880001", FAMILY_ADDRESS, FAMILY_HOUSEHOLD_NUMBER,
+    "林晓雯",
+    "female",
+    date(1992, 3, 15),
+    "310104",
+    46,
+    "13916880001",
+    FAMILY_ADDRESS,
+    FAMILY_HOUSEHOLD_NUMBER,
     insured=True,
 )
 FATHER = DemoPerson(
-    "陈浩然", "male", date(1990, 7, 22), "310104", 31, "13916880002", FAMILY_ADDRESS, FAMILY_HOUSEHOLD_NUMBER,
+    "陈浩然",
+    "male",
+    date(1990, 7, 22),
+    "310104",
+    31,
+    "13916880002",
+    FAMILY_ADDRESS,
+    FAMILY_HOUSEHOLD_NUMBER,
     insured=True,
 )
 MARRIAGE_DATE = date(2019, 5, 20)
@@ -70,18 +84,39 @@ def newborn(as_of: date | None = None) -> DemoPerson:
 
 # (b) An ordinary citizen in Pudong (born before Pudong's code existed, so his ID carries Jing'an's code).
 CITIZEN = DemoPerson(
-    "赵文博", "male", date(1985, 11, 2), "310106", 57, "13916880003", "上海市浦东新区张杨路500弄3号801室",
-    "310115900002", insured=True,
+    "赵文博",
+    "male",
+    date(1985, 11, 2),
+    "310106",
+    57,
+    "13916880003",
+    "上海市浦东新区张杨路500弄3号801室",
+    "310115900002",
+    insured=True,
 )
 # (c) A person on the dishonest-debtor list (失信被执行人).
 DISHONEST = DemoPerson(
-    "刘德胜", "male", date(1978, 5, 20), "310107", 15, "13916880004", "上海市普陀区曹杨路300弄8号402室",
-    "310107900003", dishonest=True,
+    "刘德胜",
+    "male",
+    date(1978, 5, 20),
+    "310107",
+    15,
+    "13916880004",
+    "上海市普陀区曹杨路300弄8号402室",
+    "310107900003",
+    dishonest=True,
 )
 # (d) An enterprise and its legal representative.
 LEGAL_REP = DemoPerson(
-    "孙丽华", "female", date(1980, 9, 9), "310105", 68, "13916880005", "上海市长宁区仙霞路99弄6号1201室",
-    "310105900004", insured=True,
+    "孙丽华",
+    "female",
+    date(1980, 9, 9),
+    "310105",
+    68,
+    "13916880005",
+    "上海市长宁区仙霞路99弄6号1201室",
+    "310105900004",
+    insured=True,
 )
 ENTERPRISE_NAME = "上海明远信息科技有限公司"
 ENTERPRISE_CREDIT_CODE = make_credit_code("310115", "MA1H7Q2K")

@@ -63,9 +63,7 @@ class Dataset:
     licences: dict[str, Record] = field(default_factory=dict)
 
 
-def generate(
-    seed: int, as_of: date, persons: int = DEFAULT_PERSONS, enterprises: int = DEFAULT_ENTERPRISES
-) -> Dataset:
+def generate(seed: int, as_of: date, persons: int = DEFAULT_PERSONS, enterprises: int = DEFAULT_ENTERPRISES) -> Dataset:
     """Build the whole dataset; pure function of its arguments."""
     if as_of < REFERENCE_DATE:
         raise ValueError(f"as-of date must not be before {REFERENCE_DATE.isoformat()}")
@@ -198,7 +196,12 @@ class _Builder:
     # -- records ---------------------------------------------------------------------------------
 
     def _add_person(
-        self, gender: str, birth: date, district: District, address: str, household: str | None,
+        self,
+        gender: str,
+        birth: date,
+        district: District,
+        address: str,
+        household: str | None,
         surname: str | None = None,
     ) -> Record:
         name = (surname or self._surname()) + self._given_name(gender)
@@ -220,8 +223,17 @@ class _Builder:
             person["dishonest"] = self.rng.random() < 0.012
 
     def _licence(
-        self, licence_type: str, area: str, holder: Record, issuer: str, issued: date, data: Record,
-        *, sequence: int | None = None, valid_until: date | None = None, status: str = "valid",
+        self,
+        licence_type: str,
+        area: str,
+        holder: Record,
+        issuer: str,
+        issued: date,
+        data: Record,
+        *,
+        sequence: int | None = None,
+        valid_until: date | None = None,
+        status: str = "valid",
     ) -> Record:
         number = licence_number(licence_type, area, sequence or self._next(licence_type))
         holder_id = holder.get("id_number") or holder["credit_code"]
@@ -241,36 +253,67 @@ class _Builder:
         return record
 
     def _id_card(
-        self, person: Record, district: District, issued: date, sequence: int | None = None,
+        self,
+        person: Record,
+        district: District,
+        issued: date,
+        sequence: int | None = None,
         status: str = "valid",
     ) -> Record:
         term = _id_card_term(age_on(_born(person), issued))
         until = years_after(issued, term) if term else None
         data = {
-            **_ref(person), "gender": person["gender_label"], "ethnicity": person["ethnicity"],
-            "birth_date": person["birth_date"], "address": person["address"],
-            "valid_from": issued.isoformat(), "valid_until": _iso(until) or "长期",
+            **_ref(person),
+            "gender": person["gender_label"],
+            "ethnicity": person["ethnicity"],
+            "birth_date": person["birth_date"],
+            "address": person["address"],
+            "valid_from": issued.isoformat(),
+            "valid_until": _iso(until) or "长期",
         }
         return self._licence(
-            "id_card", district.code, person, police_bureau(district), issued, data,
-            sequence=sequence, valid_until=until, status=status,
+            "id_card",
+            district.code,
+            person,
+            police_bureau(district),
+            issued,
+            data,
+            sequence=sequence,
+            valid_until=until,
+            status=status,
         )
 
     def _household_register(
-        self, person: Record, head: Record, relation: str, district: District, issued: date,
+        self,
+        person: Record,
+        head: Record,
+        relation: str,
+        district: District,
+        issued: date,
         sequence: int | None = None,
     ) -> Record:
         data = {
-            **_ref(person), "household_number": person["household_number"], "household_type": "家庭户",
-            "head_name": head["name"], "head_id_number": head["id_number"], "relation_to_head": relation,
-            "gender": person["gender_label"], "birth_date": person["birth_date"], "address": person["address"],
+            **_ref(person),
+            "household_number": person["household_number"],
+            "household_type": "家庭户",
+            "head_name": head["name"],
+            "head_id_number": head["id_number"],
+            "relation_to_head": relation,
+            "gender": person["gender_label"],
+            "birth_date": person["birth_date"],
+            "address": person["address"],
         }
         return self._licence(
             "household_register", district.code, person, police_bureau(district), issued, data, sequence=sequence
         )
 
     def _marriage(
-        self, husband: Record, wife: Record, district: District, married: date, certificate: str | None = None,
+        self,
+        husband: Record,
+        wife: Record,
+        district: District,
+        married: date,
+        certificate: str | None = None,
         sequences: tuple[int | None, int | None] = (None, None),
     ) -> None:
         """Link the spouses and give each a marriage certificate carrying the same certificate number."""
@@ -278,18 +321,32 @@ class _Builder:
         wife.update(marital_status="married", spouse_id_number=husband["id_number"])
         certificate = certificate or f"J{district.code}-{married.year}-{self._next('marriage_no'):06d}"
         data = {
-            "certificate_number": certificate, "registration_date": married.isoformat(),
-            "husband": _ref(husband), "wife": _ref(wife), "registration_authority": civil_affairs(district),
+            "certificate_number": certificate,
+            "registration_date": married.isoformat(),
+            "husband": _ref(husband),
+            "wife": _ref(wife),
+            "registration_authority": civil_affairs(district),
         }
         for spouse, sequence in zip((husband, wife), sequences, strict=True):
             self._licence(
-                "marriage_certificate", district.code, spouse, civil_affairs(district), married, dict(data),
+                "marriage_certificate",
+                district.code,
+                spouse,
+                civil_affairs(district),
+                married,
+                dict(data),
                 sequence=sequence,
             )
 
     def _property(
-        self, owners: list[Record], district: District, address: str, issued: date,
-        sequence: int | None = None, status: str = "valid", certificate_no: int | None = None,
+        self,
+        owners: list[Record],
+        district: District,
+        address: str,
+        issued: date,
+        sequence: int | None = None,
+        status: str = "valid",
+        certificate_no: int | None = None,
     ) -> Record:
         number = certificate_no or self._next("property_no")
         data = {
@@ -304,15 +361,26 @@ class _Builder:
             "owners": [_ref(owner) for owner in owners],
         }
         return self._licence(
-            "property_certificate", district.code, owners[0], PROPERTY_REGISTRY, issued, data,
-            sequence=sequence, status=status,
+            "property_certificate",
+            district.code,
+            owners[0],
+            PROPERTY_REGISTRY,
+            issued,
+            data,
+            sequence=sequence,
+            status=status,
         )
 
     # -- demo identities -------------------------------------------------------------------------
 
     def _demo_person(self, person: demo.DemoPerson, marital_status: str = "single") -> Record:
         record = _person_record(
-            person.name, person.gender, person.birth_date, person.id_number, person.mobile, person.address,
+            person.name,
+            person.gender,
+            person.birth_date,
+            person.id_number,
+            person.mobile,
+            person.address,
             person.household_number,
         )
         record.update(marital_status=marital_status, insured=person.insured, dishonest=person.dishonest)
@@ -361,8 +429,14 @@ class _Builder:
         self._household_register(rep, rep, "户主", changning, date(2008, 7, 1), 90000005)
         scope = INDUSTRIES[0][1]
         self._add_enterprise(
-            demo.ENTERPRISE_CREDIT_CODE, demo.ENTERPRISE_NAME, rep, pudong, demo.ENTERPRISE_ADDRESS,
-            demo.ENTERPRISE_ESTABLISHED, (ENTERPRISE_TYPES[0], scope, 500), 90000001,
+            demo.ENTERPRISE_CREDIT_CODE,
+            demo.ENTERPRISE_NAME,
+            rep,
+            pudong,
+            demo.ENTERPRISE_ADDRESS,
+            demo.ENTERPRISE_ESTABLISHED,
+            (ENTERPRISE_TYPES[0], scope, 500),
+            90000001,
         )
 
     # -- stable population -----------------------------------------------------------------------
@@ -421,8 +495,9 @@ class _Builder:
         status, (low, high) = self.rng.choices(
             (("single", (22, 45)), ("divorced", (30, 70)), ("widowed", (60, 88))), weights=(6, 3, 1)
         )[0]
-        person = self._add_person(self.rng.choice(("male", "female")), self._birth(low, high), district, address,
-                                  household)
+        person = self._add_person(
+            self.rng.choice(("male", "female")), self._birth(low, high), district, address, household
+        )
         person["marital_status"] = status
         self._register_household([(person, "户主")], district)
         if self.rng.random() < 0.25:
@@ -445,8 +520,7 @@ class _Builder:
         if term and years_after(issued, term) < REFERENCE_DATE + timedelta(days=365):
             issued = self._day_between(max(sixteen, REFERENCE_DATE - timedelta(days=700)), REFERENCE_DATE)
         if self.rng.random() < 0.02 and issued - timedelta(days=400) > sixteen:
-            self._id_card(person, district, self._day_between(sixteen, issued - timedelta(days=400)),
-                          status="revoked")
+            self._id_card(person, district, self._day_between(sixteen, issued - timedelta(days=400)), status="revoked")
         self._id_card(person, district, issued)
 
     def _own_flat(self, owners: list[Record], district: District, address: str) -> None:
@@ -464,8 +538,10 @@ class _Builder:
         """Enterprises whose legal representatives are distinct, honest adults of the population."""
         demo_ids = {person.id_number for person in demo.ADULTS.values()}
         candidates = [
-            person for person in self.data.persons.values()
-            if 25 <= age_on(_born(person), REFERENCE_DATE) <= 65 and not person["dishonest"]
+            person
+            for person in self.data.persons.values()
+            if 25 <= age_on(_born(person), REFERENCE_DATE) <= 65
+            and not person["dishonest"]
             and person["id_number"] not in demo_ids
         ]
         for rep in self.rng.sample(candidates, min(count - 1, len(candidates))):
@@ -483,12 +559,22 @@ class _Builder:
         code = make_credit_code(district.code, org_body)
         if code in self.data.enterprises:
             return
-        address = f"上海市{district.name}{self.rng.choice(district.roads)}{self.rng.randint(1, 2000)}号" \
-                  f"{self.rng.randint(1, 25)}层{self.rng.randint(1, 30):02d}室"
+        address = (
+            f"上海市{district.name}{self.rng.choice(district.roads)}{self.rng.randint(1, 2000)}号"
+            f"{self.rng.randint(1, 25)}层{self.rng.randint(1, 30):02d}室"
+        )
         capital = self.rng.choice((10, 50, 100, 200, 500, 1000, 3000))
         closed = self.rng.random() < 0.02
-        self._add_enterprise(code, name, rep, district, address, established,
-                             (self.rng.choice(ENTERPRISE_TYPES), scope, capital), closed=closed)
+        self._add_enterprise(
+            code,
+            name,
+            rep,
+            district,
+            address,
+            established,
+            (self.rng.choice(ENTERPRISE_TYPES), scope, capital),
+            closed=closed,
+        )
 
     def _enterprise_name(self, industry: str) -> str:
         while True:
@@ -498,27 +584,61 @@ class _Builder:
                 return name
 
     def _add_enterprise(
-        self, code: str, name: str, rep: Record, district: District, address: str, established: date,
-        kind: tuple[str, str, int], sequence: int | None = None, closed: bool = False,
+        self,
+        code: str,
+        name: str,
+        rep: Record,
+        district: District,
+        address: str,
+        established: date,
+        kind: tuple[str, str, int],
+        sequence: int | None = None,
+        closed: bool = False,
     ) -> None:
         """The enterprise record and its business licence (revoked when the enterprise is deregistered)."""
         enterprise_type, scope, capital = kind
         enterprise = {
-            "credit_code": code, "name": name, "enterprise_type": enterprise_type,
-            "legal_representative_id_number": rep["id_number"], "legal_representative_name": rep["name"],
-            "registered_address": address, "registered_capital": f"{capital}万元人民币",
-            "registered_capital_wan_yuan": capital, "established_date": established.isoformat(),
-            "business_term": "长期", "business_scope": scope, "registration_authority": market_regulator(district),
-            "status": "注销" if closed else "存续", "dishonest": False,
+            "credit_code": code,
+            "name": name,
+            "enterprise_type": enterprise_type,
+            "legal_representative_id_number": rep["id_number"],
+            "legal_representative_name": rep["name"],
+            "registered_address": address,
+            "registered_capital": f"{capital}万元人民币",
+            "registered_capital_wan_yuan": capital,
+            "established_date": established.isoformat(),
+            "business_term": "长期",
+            "business_scope": scope,
+            "registration_authority": market_regulator(district),
+            "status": "注销" if closed else "存续",
+            "dishonest": False,
         }
         self.data.enterprises[code] = enterprise
         rep["enterprises"].append(code)
-        data = {key: enterprise[key] for key in (
-            "name", "credit_code", "enterprise_type", "legal_representative_name", "registered_capital",
-            "established_date", "business_term", "business_scope", "registered_address",
-        )}
-        self._licence("business_licence", district.code, enterprise, market_regulator(district), established,
-                      data, sequence=sequence, status="revoked" if closed else "valid")
+        data = {
+            key: enterprise[key]
+            for key in (
+                "name",
+                "credit_code",
+                "enterprise_type",
+                "legal_representative_name",
+                "registered_capital",
+                "established_date",
+                "business_term",
+                "business_scope",
+                "registered_address",
+            )
+        }
+        self._licence(
+            "business_licence",
+            district.code,
+            enterprise,
+            market_regulator(district),
+            established,
+            data,
+            sequence=sequence,
+            status="revoked" if closed else "valid",
+        )
 
     # -- newborns --------------------------------------------------------------------------------
 
@@ -546,20 +666,31 @@ class _Builder:
         self._birth_certificate(baby, father, mother, hospital, as_of, demo.BIRTH_CERTIFICATE_NUMBER, 90000001)
 
     def _birth_certificate(
-        self, baby: Record, father: Record, mother: Record, hospital: tuple[str, str], as_of: date,
-        certificate: str | None = None, sequence: int | None = None,
+        self,
+        baby: Record,
+        father: Record,
+        mother: Record,
+        hospital: tuple[str, str],
+        as_of: date,
+        certificate: str | None = None,
+        sequence: int | None = None,
     ) -> None:
         """出生医学证明 issued by the hospital a day or two after birth; the holder is the baby."""
         born = _born(baby)
         hospital_name, hospital_area = hospital
         data = {
             "certificate_number": certificate or f"Q31{self._next('birth_no'):07d}",
-            "child_name": baby["name"], "child_gender": baby["gender_label"], "birth_date": baby["birth_date"],
+            "child_name": baby["name"],
+            "child_gender": baby["gender_label"],
+            "birth_date": baby["birth_date"],
             "birth_time": f"{self.rng.randint(0, 23):02d}:{self.rng.randint(0, 59):02d}",
-            "birth_place": f"上海市{DISTRICT_BY_CODE[hospital_area].name}", "hospital": hospital_name,
-            "gestational_weeks": self.rng.randint(37, 41), "birth_weight_g": self.rng.randint(2600, 4200),
-            "birth_length_cm": self.rng.randint(47, 53), "mother": _ref(mother), "father": _ref(father),
+            "birth_place": f"上海市{DISTRICT_BY_CODE[hospital_area].name}",
+            "hospital": hospital_name,
+            "gestational_weeks": self.rng.randint(37, 41),
+            "birth_weight_g": self.rng.randint(2600, 4200),
+            "birth_length_cm": self.rng.randint(47, 53),
+            "mother": _ref(mother),
+            "father": _ref(father),
         }
         issued = min(born + timedelta(days=self.rng.randint(1, 2)), as_of)
-        self._licence("birth_medical_certificate", hospital_area, baby, hospital_name, issued, data,
-                      sequence=sequence)
+        self._licence("birth_medical_certificate", hospital_area, baby, hospital_name, issued, data, sequence=sequence)

@@ -72,8 +72,12 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._replace_seed_rows(conn, dataset)
-                meta = {"fingerprint": fingerprint, "seed": str(seed), "as_of": as_of.isoformat(),
-                        "dataset_version": str(DATASET_VERSION)}
+                meta = {
+                    "fingerprint": fingerprint,
+                    "seed": str(seed),
+                    "as_of": as_of.isoformat(),
+                    "dataset_version": str(DATASET_VERSION),
+                }
                 conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
                 conn.execute("COMMIT")
             except BaseException:
@@ -96,8 +100,10 @@ class Store:
         )
         conn.executemany(  # a registered licence keeps its number if a generated one happens to match
             "INSERT OR IGNORE INTO elicences VALUES (?, ?, ?, ?, 'seed', ?, NULL)",
-            ((lic["licence_number"], lic["type"], lic["holder"], lic["status"], _dump(lic))
-             for lic in dataset.licences.values()),
+            (
+                (lic["licence_number"], lic["type"], lic["holder"], lic["status"], _dump(lic))
+                for lic in dataset.licences.values()
+            ),
         )
 
     @staticmethod

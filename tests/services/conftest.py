@@ -79,8 +79,21 @@ def start_datahub(data_dir: Path, *args: str, seed: int = SEED, key: str = TEST_
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{time.monotonic_ns()}.log"
     command = [
-        sys.executable, "-m", "services.datahub", "--host", "127.0.0.1", "--port", "0",
-        "--data-dir", str(data_dir), "--seed", str(seed), "--key", key, "--quiet", *args,
+        sys.executable,
+        "-m",
+        "services.datahub",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data-dir",
+        str(data_dir),
+        "--seed",
+        str(seed),
+        "--key",
+        key,
+        "--quiet",
+        *args,
     ]
     env = {name: value for name, value in os.environ.items() if not name.startswith("DATAHUB_")}
     with log_path.open("wb") as log:

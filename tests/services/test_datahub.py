@@ -31,14 +31,25 @@ from .conftest import ROOT, TEST_KEY, DatahubProcess
 AS_OF = date(2026, 11, 1)
 UNKNOWN_ID = make_id_number("310101", date(2025, 6, 1), 999)  # valid, but nobody is generated with that birth date
 LICENCE_TYPES = {
-    "id_card", "household_register", "marriage_certificate", "birth_medical_certificate", "business_licence",
+    "id_card",
+    "household_register",
+    "marriage_certificate",
+    "birth_medical_certificate",
+    "business_licence",
     "property_certificate",
 }
 
 
 def call(
-    hub: DatahubProcess, method: str, path: str, body: Any = None, *, key: str = TEST_KEY,
-    timestamp: float | None = None, raw: bytes | None = None, headers: dict[str, str] | None = None,
+    hub: DatahubProcess,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    key: str = TEST_KEY,
+    timestamp: float | None = None,
+    raw: bytes | None = None,
+    headers: dict[str, str] | None = None,
 ) -> requests.Response:
     """A hand-signed request, to test what the client would never send."""
     data = raw if raw is not None else b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
@@ -123,8 +134,10 @@ def test_persons_look_real(datahub: DatahubProcess) -> None:
     assert {person["marital_status"] for person in persons} == {"single", "married", "divorced", "widowed"}
     assert 10 <= sum(person["dishonest"] for person in persons) <= 80
     assert 0.4 < sum(person["insured"] for person in persons) / len(persons) < 0.75
-    assert all(person["household_number"] or _born(person["id_number"]) > shanghai_today() - timedelta(92)
-               for person in persons)
+    assert all(
+        person["household_number"] or _born(person["id_number"]) > shanghai_today() - timedelta(92)
+        for person in persons
+    )
 
 
 def test_families_are_consistent(datahub: DatahubProcess) -> None:
@@ -155,8 +168,11 @@ def test_enterprises_have_legal_representatives_among_persons(datahub: DatahubPr
 
 
 @settings(max_examples=200)
-@given(st.dates(date(1940, 1, 1), date(2026, 12, 31)), st.integers(0, 999), st.text("0123456789ABCDEFGHJKLMNPQRTUWXY",
-                                                                               min_size=8, max_size=8))
+@given(
+    st.dates(date(1940, 1, 1), date(2026, 12, 31)),
+    st.integers(0, 999),
+    st.text("0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8),
+)
 def test_checksum_functions_agree_with_stdnum(birth: date, sequence: int, org_body: str) -> None:
     id_number = make_id_number("310101", birth, sequence)
     assert ric.is_valid(id_number) and is_valid_id_number(id_number)
@@ -184,14 +200,19 @@ def test_demo_identities_are_valid_and_documented() -> None:
 def test_demo_family(client: DatahubClient) -> None:
     mother = client.get_person(demo.MOTHER_ID_NUMBER)
     assert mother is not None
-    assert (mother["name"], mother["mobile"], mother["marital_status"]) == (demo.MOTHER_NAME, demo.MOTHER_MOBILE,
-                                                                             "married")
+    assert (mother["name"], mother["mobile"], mother["marital_status"]) == (
+        demo.MOTHER_NAME,
+        demo.MOTHER_MOBILE,
+        "married",
+    )
     assert mother["insured"] and not mother["dishonest"]
     assert mother["spouse_id_number"] == demo.FATHER_ID_NUMBER
     assert mother["children"] == [demo.NEWBORN_ID_NUMBER]
     assert mother["household_number"] == demo.FAMILY_HOUSEHOLD_NUMBER
     assert {lic["licence_number"] for lic in client.list_elicences(demo.MOTHER_ID_NUMBER)} == {
-        demo.MOTHER_ID_CARD_LICENCE, demo.MOTHER_HOUSEHOLD_LICENCE, demo.MOTHER_MARRIAGE_LICENCE,
+        demo.MOTHER_ID_CARD_LICENCE,
+        demo.MOTHER_HOUSEHOLD_LICENCE,
+        demo.MOTHER_MARRIAGE_LICENCE,
     }
     father = client.get_person(demo.FATHER_ID_NUMBER)
     assert father and father["spouse_id_number"] == demo.MOTHER_ID_NUMBER and father["insured"]
@@ -242,7 +263,8 @@ def test_licence_listing(datahub: DatahubProcess, client: DatahubClient) -> None
     assert card["licence_number"] == demo.CITIZEN_ID_CARD_LICENCE and card["status"] == "valid"
     assert client.list_elicences(UNKNOWN_ID) == []
     assert client.get_elicence(demo.MOTHER_MARRIAGE_LICENCE)["data"]["certificate_number"] == (  # type: ignore[index]
-        demo.MARRIAGE_CERTIFICATE_NUMBER)
+        demo.MARRIAGE_CERTIFICATE_NUMBER
+    )
     assert client.get_elicence("NOPE0000") is None
     assert call(datahub, "GET", "/v1/elicences").json()["error"]["code"] == "missing_field"
     assert call(datahub, "GET", "/v1/elicences?holder=123").status_code == 400
@@ -277,8 +299,12 @@ def test_real_name_check(datahub: DatahubProcess, client: DatahubClient) -> None
 
 
 def test_register_is_idempotent_on_the_licence_number(datahub: DatahubProcess, client: DatahubClient) -> None:
-    request = {"number": "HKB31010400777001", "holder": demo.NEWBORN_ID_NUMBER, "issuer": "上海市公安局徐汇区分局",
-               "data": {"household_number": demo.FAMILY_HOUSEHOLD_NUMBER}}
+    request = {
+        "number": "HKB31010400777001",
+        "holder": demo.NEWBORN_ID_NUMBER,
+        "issuer": "上海市公安局徐汇区分局",
+        "data": {"household_number": demo.FAMILY_HOUSEHOLD_NUMBER},
+    }
     created = client.register_elicence("household_register", **request)
     assert created["holder_name"] == demo.NEWBORN_NAME and created["status"] == "valid"
     assert client.register_elicence("household_register", **request) == created
@@ -305,8 +331,14 @@ def test_register_is_idempotent_on_the_licence_number(datahub: DatahubProcess, c
     ],
 )
 def test_register_rejects_bad_input(datahub: DatahubProcess, change: dict[str, Any], field: str) -> None:
-    body = {"type": "id_card", "number": "SFZ31010400888001", "holder": demo.CITIZEN_ID_NUMBER, "issuer": "x",
-            "data": {}, **change}
+    body = {
+        "type": "id_card",
+        "number": "SFZ31010400888001",
+        "holder": demo.CITIZEN_ID_NUMBER,
+        "issuer": "x",
+        "data": {},
+        **change,
+    }
     response = call(datahub, "POST", "/v1/elicences", body)
     assert response.status_code == 400 and response.json()["error"]["field"] == field
 
@@ -316,8 +348,13 @@ def test_registered_licences_survive_restart_and_reseed(
 ) -> None:
     first = spawn_datahub(tmp_path / "hub", "--as-of", "2026-11-01", "--persons", "300", "--enterprises", "20")
     with first.client() as client:
-        client.register_elicence("business_licence", "YYZZ31010100000999", make_credit_code("310101", "MA1ABCDE"),
-                                 "上海市黄浦区市场监督管理局", {"name": "上海新开办有限公司"})
+        client.register_elicence(
+            "business_licence",
+            "YYZZ31010100000999",
+            make_credit_code("310101", "MA1ABCDE"),
+            "上海市黄浦区市场监督管理局",
+            {"name": "上海新开办有限公司"},
+        )
     first.stop()
     second = spawn_datahub(tmp_path / "hub", "--as-of", "2026-12-01", "--persons", "300", "--enterprises", "20")
     with second.client() as client:
@@ -361,8 +398,9 @@ def test_timestamp_within_window_is_accepted(datahub: DatahubProcess) -> None:
 def test_signature_covers_body_and_query(datahub: DatahubProcess) -> None:
     path = f"/v1/elicences?holder={demo.MOTHER_ID_NUMBER}"
     headers = signed_headers(TEST_KEY, "pytest", "GET", path)
-    tampered = requests.get(f"{datahub.base_url}/v1/elicences?holder={demo.FATHER_ID_NUMBER}", headers=headers,
-                            timeout=5)
+    tampered = requests.get(
+        f"{datahub.base_url}/v1/elicences?holder={demo.FATHER_ID_NUMBER}", headers=headers, timeout=5
+    )
     assert tampered.status_code == 401
     body = json.dumps({"licence_number": demo.MOTHER_ID_CARD_LICENCE, "holder": demo.MOTHER_ID_NUMBER}).encode()
     headers = signed_headers(TEST_KEY, "pytest", "POST", "/v1/elicences/verify", body)
@@ -384,8 +422,19 @@ def test_documented_signature_example() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"{", b"[]", b"null", b'"text"', b"\xff\xfe", b"[" * 50000, b'{"holder": NaN}', b'{"a": 1e999999}',
-     b'{"licence_number": 12, "holder": {}}', b"1" * 5000],
+    [
+        b"",
+        b"{",
+        b"[]",
+        b"null",
+        b'"text"',
+        b"\xff\xfe",
+        b"[" * 50000,
+        b'{"holder": NaN}',
+        b'{"a": 1e999999}',
+        b'{"licence_number": 12, "holder": {}}',
+        b"1" * 5000,
+    ],
 )
 @pytest.mark.parametrize("path", ["/v1/elicences/verify", "/v1/elicences", "/v1/persons/verify"])
 def test_malformed_bodies_give_400(datahub: DatahubProcess, path: str, raw: bytes) -> None:
@@ -395,16 +444,33 @@ def test_malformed_bodies_give_400(datahub: DatahubProcess, path: str, raw: byte
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=30), lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=10), inner, max_size=3), max_leaves=8,
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=8,
 )
-fields = st.sampled_from(["licence_number", "holder", "id_number", "name", "mobile", "type", "number", "issuer",
-                          "data", "issue_date", "valid_until", "holder_name"])
+fields = st.sampled_from(
+    [
+        "licence_number",
+        "holder",
+        "id_number",
+        "name",
+        "mobile",
+        "type",
+        "number",
+        "issuer",
+        "data",
+        "issue_date",
+        "valid_until",
+        "holder_name",
+    ]
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(path=st.sampled_from(["/v1/elicences/verify", "/v1/elicences", "/v1/persons/verify"]),
-       body=st.dictionaries(fields, json_values | st.just(demo.MOTHER_ID_NUMBER), max_size=6))
+@given(
+    path=st.sampled_from(["/v1/elicences/verify", "/v1/elicences", "/v1/persons/verify"]),
+    body=st.dictionaries(fields, json_values | st.just(demo.MOTHER_ID_NUMBER), max_size=6),
+)
 def test_random_json_never_gives_a_server_error(datahub: DatahubProcess, path: str, body: dict[str, Any]) -> None:
     assert call(datahub, "POST", path, body).status_code in {200, 201, 400, 409}
 
@@ -464,8 +530,15 @@ def test_client_with_wrong_key_gets_request_error(datahub: DatahubProcess) -> No
 
 @pytest.mark.parametrize(
     "path",
-    ["/v1/persons/%ZZ", "/v1/persons/%E4%BD%A0%E5%A5%BD", "/v1/elicences?holder=%FF%FE", "/v1/enterprises/%00",
-     "/v1/elicences/%2F..%2F", "/v1/persons/" + "9" * 5000, "/v1/elicences?holder=a&holder=b&type="],
+    [
+        "/v1/persons/%ZZ",
+        "/v1/persons/%E4%BD%A0%E5%A5%BD",
+        "/v1/elicences?holder=%FF%FE",
+        "/v1/enterprises/%00",
+        "/v1/elicences/%2F..%2F",
+        "/v1/persons/" + "9" * 5000,
+        "/v1/elicences?holder=a&holder=b&type=",
+    ],
 )
 def test_odd_paths_give_client_errors(datahub: DatahubProcess, path: str) -> None:
     response = call(datahub, "GET", path)
