@@ -17,7 +17,7 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
+	DEPARTMENT_SERVICE_URL=$${DEPARTMENT_SERVICE_URL:-http://127.0.0.1:$${DEPARTMENT_PORT:-8702}} $(PY) manage.py load_demo
 
 run: setup
 	bin/run-all

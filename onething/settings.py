@@ -51,6 +51,10 @@ INSTALLED_APPS = [
     "onething.apply",
     "onething.cases",
     "onething.oversight",
+    "onething.workdays",
+    "onething.notifications",
+    "onething.intake",
+    "onething.processing",
 ]
 
 MIDDLEWARE = [
@@ -113,8 +117,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(BROKER_DIR / "control"),
     }
 else:
-    # Keep every countdown below this (see docs/celery.md).
+    # Keep every countdown below this (see docs/processing.md): a message not acked
+    # within it is delivered again.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_VISIBILITY_TIMEOUT = 3600
+CELERY_TASK_ROUTES = {
+    "processing.dispatch_item_case": {"queue": "dispatch"},
+    "processing.apply_callback": {"queue": "callbacks"},
+    "notifications.deliver": {"queue": "notifications"},
+    "processing.*": {"queue": "maintenance"},
+    "intake.*": {"queue": "maintenance"},
+    "apply.*": {"queue": "maintenance"},
+    "notifications.*": {"queue": "maintenance"},
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -123,6 +138,10 @@ CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-drafts": {"task": "apply.purge_expired_drafts", "schedule": 3600.0},
+    "reconcile-notifications": {"task": "notifications.reconcile", "schedule": 300.0},
+    "remind-deferred-materials": {"task": "intake.remind_deferred_materials", "schedule": 3600.0},
+    "reconcile-item-cases": {"task": "processing.reconcile", "schedule": 60.0},
+    "mark-time-limits": {"task": "processing.mark_time_limits", "schedule": 900.0},
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
 
@@ -180,6 +199,18 @@ LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
 # per address: higher, since a whole service centre may share one address behind NAT
 LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
+
+# --- One network: dispatch to departments ------------------------------------------
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+DEPARTMENT_SERVICE_URL = os.environ.get("DEPARTMENT_SERVICE_URL", "http://127.0.0.1:8702")  # services/department
+CALLBACK_BASE_URL = os.environ.get("CALLBACK_BASE_URL", PUBLIC_BASE_URL)  # where departments call back
+DEPARTMENT_TIMEOUT = float(os.environ.get("DEPARTMENT_TIMEOUT", "5.0"))
+DISPATCH_MAX_ATTEMPTS = int(os.environ.get("DISPATCH_MAX_ATTEMPTS", "6"))
+DISPATCH_BACKOFF_BASE_SECONDS = float(os.environ.get("DISPATCH_BACKOFF_BASE_SECONDS", "2"))
+DISPATCH_BACKOFF_MAX_SECONDS = float(os.environ.get("DISPATCH_BACKOFF_MAX_SECONDS", "300"))
+RECONCILE_STALE_SECONDS = int(os.environ.get("RECONCILE_STALE_SECONDS", "120"))
+POLL_AFTER_SECONDS = int(os.environ.get("POLL_AFTER_SECONDS", "300"))
+CALLBACK_REPLAY_WINDOW_SECONDS = 300
 
 # --- Fonts for PDFs --------------------------------------------------------------
 # A TrueType CJK font that reportlab embeds into every PDF (see onething/common/pdf.py).

@@ -19,7 +19,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator
 
-from onething.apply.validators import EXAMPLES, FieldError, run_validator
+from onething.apply.validators import EXAMPLES, FieldError, birth_date_matches_id, run_validator
 from onething.catalog import situations
 from onething.notice.engine import CompiledBundle, applicable_items
 
@@ -241,7 +241,23 @@ def validate(form: MergedForm, raw: dict[str, Any]) -> tuple[dict[str, Any], dic
             problem = run_validator(by_key[key].validator, value)
             if problem:
                 errors[key] = problem
+    _check_birth_dates(by_key, data, errors)
     return data, errors
+
+
+def _check_birth_dates(by_key: dict[str, MergedField], data: dict, errors: dict[str, FieldError]) -> None:
+    """A person's birth date must agree with the date inside their resident ID number
+    (``mother.id_number`` vs ``mother.birth_date``: same prefix)."""
+    for key, value in data.items():
+        if by_key[key].validator != "resident_id" or key in errors:
+            continue
+        birth_key = key.rsplit(".", 1)[0] + ".birth_date"
+        birth = data.get(birth_key)
+        if birth is None or birth_key in errors:
+            continue
+        problem = birth_date_matches_id(id_number=str(value), birth_date=str(birth))
+        if problem:
+            errors[birth_key] = problem
 
 
 def _schema_error(error, by_key: dict[str, MergedField]) -> tuple[str, FieldError]:

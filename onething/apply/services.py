@@ -133,6 +133,9 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
             )
             locked.case = case
             locked.save(update_fields=["case", "updated_at"])
+            from onething.intake.services import route_submitted_case  # intake builds on apply
+
+            case = route_submitted_case(case=case)
     except IntegrityError:
         # a concurrent submit of the same draft won the race: return its case
         return Case.objects.get(applicant=draft.applicant, idempotency_key=str(draft.idempotency_key))
@@ -140,36 +143,47 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
 
 
 def _case_materials(draft: Draft) -> list[CaseMaterial]:
-    """Material lines of the new case: uploads, attached e-licences, and shared data the
-    department fetches itself. Materials still missing are left to intake (pre-review)."""
+    """Material lines of the new case: uploads, attached e-licences, declarations of
+    deferral or pledge, and shared data the department fetches itself. Materials still
+    missing are left to pre-review, which names them."""
     lines = []
     for material in selectors.notice_materials(draft.version, draft.answers):
-        given = draft.materials.get(material.key)
-        if given and given["source"] == "upload":
-            lines.append(
-                CaseMaterial(
-                    key=material.key,
-                    name=material.name,
-                    source="upload",
-                    upload_id=given["upload"],
-                    needed_by=material.needed_by,
-                )
+        given = draft.materials.get(material.key) or {}
+        source = given.get("source")
+        if source is None and material.shared and material.shared.get("kind") == "datahub":
+            source = CaseMaterial.Source.DATAHUB
+        if source is None:
+            continue
+        lines.append(
+            CaseMaterial(
+                key=material.key,
+                name=material.name,
+                source=source,
+                upload_id=given.get("upload"),
+                licence_number=given.get("licence_number", ""),
+                licence_holder=given.get("holder", ""),
+                needed_by=material.needed_by,
             )
-        elif given and given["source"] == "elicence":
-            lines.append(
-                CaseMaterial(
-                    key=material.key,
-                    name=material.name,
-                    source="elicence",
-                    licence_number=given.get("licence_number", ""),
-                    needed_by=material.needed_by,
-                )
-            )
-        elif material.shared and material.shared.get("kind") == "datahub":
-            lines.append(
-                CaseMaterial(key=material.key, name=material.name, source="datahub", needed_by=material.needed_by)
-            )
+        )
     return lines
+
+
+def draft_declare(*, draft: Draft, material_key: str, declaration: str) -> Draft:
+    """The applicant asks for 容缺 (``deferred``) or signs 告知承诺 (``pledged``) for a
+    material, or withdraws that (``""``). Whether it is granted is decided at acceptance,
+    by the same rules as at the window; here only what the definition allows is offered."""
+    lines = {m.key: m for m in selectors.notice_materials(draft.version, draft.answers) if m.bring}
+    line = lines.get(material_key)
+    allowed = {"": True, "deferred": bool(line and line.deferrable), "pledged": bool(line and line.pledgeable)}
+    if line is None or not allowed.get(declaration, False):
+        raise MaterialNotAllowed(material_key)
+    current = draft.materials.get(material_key, {})
+    if declaration == "" and current.get("source") in {"deferred", "pledged"}:
+        draft.materials.pop(material_key)
+    elif declaration:
+        draft.materials[material_key] = {"source": declaration, "signed_at": timezone.now().isoformat()}
+    draft.save(update_fields=["materials", "updated_at"])
+    return draft
 
 
 def drafts_purge_expired() -> int:

@@ -326,13 +326,31 @@ def can_read_upload(*, user: Any, upload: Upload) -> bool:
     department's item cases) will be added here in later issues; every view, the API and
     the console ask this function and nothing else.
 
-    Today: the owner, and active staff superusers.
+    Today: the owner; window clerks of a centre, for files of that centre's cases (as a
+    case material or a supplied deferred material, or uploaded by the clerk at the
+    window); active staff superusers.
     """
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
     if upload.owner_id == user.pk:
         return True
-    return bool(user.is_staff and user.is_superuser)
+    if user.is_staff and user.is_superuser:
+        return True
+    return _clerk_of_a_case_using(user, upload)
+
+
+def _clerk_of_a_case_using(user: Any, upload: Upload) -> bool:
+    from django.db.models import Q
+
+    from onething.cases.models import Case
+    from onething.intake.selectors import clerk_of
+
+    clerk = clerk_of(user)
+    if clerk is None:
+        return False
+    return Case.objects.filter(
+        Q(materials__upload=upload) | Q(material_checks__supplied_upload=upload), centre=clerk.centre
+    ).exists()
 
 
 def upload_for(*, user: Any, upload_id: int) -> Upload:

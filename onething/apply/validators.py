@@ -49,6 +49,21 @@ def resident_id(value: object) -> FieldError | None:
     return None
 
 
+def birth_date_matches_id(*, id_number: str, birth_date: str) -> FieldError | None:
+    """The birth date encoded in a valid resident ID must equal the stated birth date."""
+    try:
+        encoded = ric.get_birth_date(id_number.strip().upper())
+    except (StdnumError, ValueError):
+        return None
+    if str(encoded) != birth_date.strip():
+        return FieldError(
+            "birth_date_mismatch",
+            f"出生日期与身份证号码不一致（证件显示 {encoded:%Y-%m-%d}）",
+            f"the birth date does not match the ID number ({encoded})",
+        )
+    return None
+
+
 def credit_code(value: object) -> FieldError | None:
     try:
         uscc.validate(str(value).strip().upper())

@@ -13,6 +13,8 @@ from onething.apply.models import Draft
 from onething.apply.uploads import UploadRejected, upload_create
 from onething.cases.models import Case
 from onething.catalog import selectors as catalog_selectors
+from onething.intake.materials import PLEDGE_TEXT
+from onething.intake.models import MaterialCheck
 from onething.notice import presentation
 from onething.notice.selectors import InvalidAnswers, answers_from_query
 
@@ -85,6 +87,15 @@ def _take_uploads(request: HttpRequest, draft: Draft) -> dict[str, str]:
             problems[key] = rejected.message
         except services.MaterialNotAllowed:
             problems[key] = _("此材料无需上传")
+    for name, declaration in request.POST.items():
+        if name.startswith("declare__") and name.removeprefix("declare__") not in problems:
+            key = name.removeprefix("declare__")
+            if key in draft.materials and draft.materials[key].get("source") == "upload" and not declaration:
+                continue
+            try:
+                services.draft_declare(draft=draft, material_key=key, declaration=declaration)
+            except services.MaterialNotAllowed:
+                problems[key] = _("此材料不能容缺或承诺")
     return problems
 
 
@@ -113,6 +124,7 @@ def _draft_context(draft: Draft, errors: dict, upload_errors: dict) -> dict:
             "error": upload_errors.get(m.key),
             "notes": presentation.material_notes(m),
             "items": presentation.item_names(compiled, m.needed_by),
+            "pledge_text": PLEDGE_TEXT.format(name=m.name),
         }
         for m in selectors.notice_materials(draft.version, draft.answers)
     ]
@@ -130,6 +142,8 @@ def _draft_context(draft: Draft, errors: dict, upload_errors: dict) -> dict:
 
 @login_required
 def my_applications(request: HttpRequest) -> HttpResponse:
+    if getattr(request.user, "role", "") == "clerk":
+        return redirect("intake:queue")
     return render(
         request,
         "apply/my.html",
@@ -138,18 +152,105 @@ def my_applications(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def case_page(request: HttpRequest, number: str) -> HttpResponse:
+    """The applicant's case: state, data, materials; when returned, the corrections to make
+    and a resubmit form; when accepted, the receipt and deferred materials to supply."""
     try:
         case = selectors.case_of(user=request.user, number=number)
     except Case.DoesNotExist as missing:
         raise Http404(_("没有这个办件")) from missing
+    errors: dict = {}
+    if request.method == "POST":
+        response, errors = _case_action(request, case)
+        if response:
+            return response
+    return render(request, "apply/case.html", _case_context(case, errors))
+
+
+def _case_action(request: HttpRequest, case: Case):
+    from onething.intake import services as intake_services
+
+    action = request.POST.get("action")
+    try:
+        if action == "resubmit":
+            uploads = {}
+            for name, upload_file in request.FILES.items():
+                if name.startswith("material__"):
+                    uploads[name.removeprefix("material__")] = upload_create(owner=request.user, file=upload_file)
+            raw = {key: value for key, value in request.POST.items() if "." in key}
+            intake_services.case_resubmit(case=case, applicant=request.user, raw_data=raw, uploads=uploads)
+            messages.success(request, _("已重新提交，办件编号不变：%(number)s") % {"number": case.number})
+        elif action == "supplement":
+            from onething.processing.models import ItemCase
+            from onething.processing.services import supplement_supply
+
+            item_case = ItemCase.objects.get(pk=request.POST.get("item_case"), case=case)
+            materials = []
+            for name, upload_file in request.FILES.items():
+                upload = upload_create(owner=request.user, file=upload_file)
+                materials.append({"key": name.removeprefix("material__"), "upload": upload.pk,
+                                  "name": upload.original_name, "source": "upload"})
+            data = {k.removeprefix("field__"): v for k, v in request.POST.items() if k.startswith("field__") and v}
+            supplement_supply(item_case=item_case, applicant=request.user, data=data, materials=materials)
+            messages.success(request, _("补正材料已提交，部门将继续办理"))
+        elif action == "supply":
+            check = case.material_checks.get(pk=request.POST.get("check"))
+            upload = upload_create(owner=request.user, file=request.FILES["file"])
+            intake_services.deferred_supply(check=check, by=request.user, upload=upload)
+            messages.success(request, _("容缺材料已补交"))
+        else:
+            return None, {}
+    except services.SubmissionInvalid as invalid:
+        messages.error(request, _("有 %(n)s 项需要修改") % {"n": len(invalid.errors)})
+        return None, invalid.errors
+    except UploadRejected as rejected:
+        messages.error(request, rejected.message)
+        return None, {}
+    except MaterialCheck.DoesNotExist as missing:
+        raise Http404(_("没有这项材料")) from missing
+    except (KeyError, ValueError, intake_services.NotAllowed):
+        messages.error(request, _("无法完成此操作"))
+        return None, {}
+    return redirect("apply:case", number=case.number), {}
+
+
+def _case_context(case: Case, errors: dict) -> dict:
     compiled = selectors.compiled_for(version=case.version)
-    return render(
-        request,
-        "apply/case.html",
-        {
-            "case": case,
-            "answer_lines": presentation.answer_lines(compiled, case.answers),
-            "form": selectors.form_for(version=case.version, answers=case.answers),
-        },
-    )
+    form = selectors.form_for(version=case.version, answers=case.answers)
+    correction = case.corrections.order_by("-round").first() if case.state == Case.State.RETURNED else None
+    named_fields = [c["key"] for c in correction.corrections if c["kind"] == "field"] if correction else []
+    return {
+        "case": case,
+        "answer_lines": presentation.answer_lines(compiled, case.answers),
+        "form": form,
+        "correction": correction,
+        "correction_rows": [
+            {
+                "item": c,
+                "field": form.by_key.get(c["key"]) if c["kind"] == "field" else None,
+                "value": case.data.get(c["key"], ""),
+                "error": errors.get(c["key"]),
+            }
+            for c in (correction.corrections if correction else [])
+        ],
+        "named_fields": named_fields,
+        "checks": list(case.material_checks.all()),
+        "item_cases": _item_case_rows(case),
+    }
+
+
+def _item_case_rows(case: Case) -> list[dict]:
+    """Every item case with its history, in plain words, for the applicant."""
+    from onething.oversight.models import AuditEvent
+    from onething.processing.models import ItemCase
+    from onething.processing.selectors import item_cases_of_case
+
+    labels = dict(ItemCase.State.choices) | dict(ItemCase.TimeStatus.choices)
+    item_cases = item_cases_of_case(case)
+    events = AuditEvent.objects.filter(case_number=case.number, object_type="ItemCase").order_by("at", "id")
+    history: dict[str, list] = {}
+    for event in events:
+        state = (event.after or {}).get("state") or event.action.rsplit(".", 1)[-1]
+        history.setdefault(event.object_id, []).append({"at": event.at, "label": labels.get(state, state)})
+    return [{"item_case": ic, "history": history.get(str(ic.pk), [])} for ic in item_cases]

@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 class Case(models.Model):
     class State(models.TextChoices):
-        SUBMITTED = "submitted", _("已提交，待受理")
+        SUBMITTED = "submitted", _("已提交，待预审")
+        RETURNED = "returned", _("退回补正")
+        ACCEPTED = "accepted", _("已受理")
+        REFUSED = "refused", _("不予受理")
+        PROCESSING = "processing", _("办理中")
+        CONCLUDED = "concluded", _("已办结")
+        PARTIALLY_CONCLUDED = "partially_concluded", _("部分办结")
 
     class Channel(models.TextChoices):
         ONLINE = "online", _("网上申请")
@@ -26,6 +32,19 @@ class Case(models.Model):
     prefilled_count = models.PositiveIntegerField(_("预填字段数"), default=0)
     first_time_right = models.BooleanField(_("一次提交通过"), default=True)
     idempotency_key = models.CharField(_("幂等键"), max_length=64)
+    centre = models.ForeignKey(
+        "intake.ServiceCentre", null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
+        verbose_name=_("受理中心"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_cases",
+        verbose_name=_("首问负责人"),
+    )
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    due_date = models.DateField(_("承诺办结日期"), null=True, blank=True)
+    refusal_reason = models.TextField(_("不予受理理由"), blank=True)
+    deferral_overdue = models.BooleanField(_("容缺材料逾期"), default=False, db_index=True)
+    concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -52,6 +71,8 @@ class CaseMaterial(models.Model):
         UPLOAD = "upload", _("申请人上传")
         ELICENCE = "elicence", _("电子证照")
         DATAHUB = "datahub", _("数据共享")
+        DEFERRED = "deferred", _("申请容缺后补")
+        PLEDGED = "pledged", _("签署告知承诺")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials", verbose_name=_("办件"))
     key = models.CharField(_("材料键"), max_length=100)
@@ -59,6 +80,7 @@ class CaseMaterial(models.Model):
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
     upload = models.ForeignKey("apply.Upload", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("文件"))
     licence_number = models.CharField(_("证照编号"), max_length=100, blank=True)
+    licence_holder = models.CharField(_("证照持有人"), max_length=18, blank=True)
     needed_by = models.JSONField(_("用于事项"), default=list)
 
     class Meta:

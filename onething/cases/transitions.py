@@ -53,3 +53,127 @@ def case_submit(
         after={"state": case.state, "channel": channel, "version": version.number},
     )
     return case
+
+
+class TransitionRefused(Exception):
+    """The case is not in a state that allows this change (someone else got there first)."""
+
+    def __init__(self, case: Case, action: str):
+        self.case, self.action = case, action
+        super().__init__(f"{case.number}: cannot {action} from {case.state}")
+
+
+def _move(*, case: Case, action: str, allowed: set[str], to: str, actor, changes: dict, note: str = "") -> Case:
+    """Conditional update from an allowed state, plus the audit event, in one transaction."""
+    before = case.state
+    updated = Case.objects.filter(pk=case.pk, state__in=allowed).update(state=to, **changes)
+    if updated != 1:
+        case.refresh_from_db()
+        raise TransitionRefused(case, action)
+    case.refresh_from_db()
+    audit.record(
+        action=f"case.{action}",
+        actor=actor,
+        case_number=case.number,
+        obj=case,
+        before={"state": before},
+        after={"state": to, **{k: _plain(v) for k, v in changes.items()}},
+        note=note,
+    )
+    return case
+
+
+def _plain(value):
+    return value.pk if hasattr(value, "pk") else (value.isoformat() if hasattr(value, "isoformat") else value)
+
+
+@transaction.atomic
+def case_route(*, case: Case, centre, actor=None) -> Case:
+    """Assign the responsible service centre (no state change)."""
+    Case.objects.filter(pk=case.pk).update(centre=centre)
+    case.refresh_from_db()
+    audit.record(action="case.routed", actor=actor, case_number=case.number, obj=case, after={"centre": centre.code})
+    return case
+
+
+@transaction.atomic
+def case_accept(*, case: Case, clerk, due_date, accepted_at) -> Case:
+    """受理: the accepting clerk becomes the case's first-contact owner (首问负责)."""
+    return _move(
+        case=case,
+        action="accepted",
+        allowed={Case.State.SUBMITTED},
+        to=Case.State.ACCEPTED,
+        actor=clerk,
+        changes={"owner": clerk, "accepted_at": accepted_at, "due_date": due_date},
+    )
+
+
+@transaction.atomic
+def case_return(*, case: Case, clerk, note: str) -> Case:
+    """退回补正: back to the applicant with every correction named at once."""
+    changes = {} if case.owner_id else {"owner": clerk}
+    return _move(
+        case=case,
+        action="returned",
+        allowed={Case.State.SUBMITTED},
+        to=Case.State.RETURNED,
+        actor=clerk,
+        changes=changes,
+        note=note,
+    )
+
+
+@transaction.atomic
+def case_resubmit(*, case: Case, applicant, data: dict) -> Case:
+    """The applicant corrected the case; it goes back to pre-review under the same number."""
+    return _move(
+        case=case,
+        action="resubmitted",
+        allowed={Case.State.RETURNED},
+        to=Case.State.SUBMITTED,
+        actor=applicant,
+        changes={"data": data},
+    )
+
+
+@transaction.atomic
+def case_refuse(*, case: Case, clerk, reason: str) -> Case:
+    """不予受理, with the legal reason."""
+    changes = {"refusal_reason": reason, **({} if case.owner_id else {"owner": clerk})}
+    return _move(
+        case=case,
+        action="refused",
+        allowed={Case.State.SUBMITTED},
+        to=Case.State.REFUSED,
+        actor=clerk,
+        changes=changes,
+        note=reason,
+    )
+
+
+@transaction.atomic
+def case_reassign(*, case: Case, to_owner, by, reason: str) -> Case:
+    """An explicit, audited handover of first-contact ownership (no state change)."""
+    before = case.owner_id
+    Case.objects.filter(pk=case.pk).update(owner=to_owner)
+    case.refresh_from_db()
+    audit.record(
+        action="case.reassigned",
+        actor=by,
+        case_number=case.number,
+        obj=case,
+        before={"owner": before},
+        after={"owner": to_owner.pk},
+        note=reason,
+    )
+    return case
+
+
+@transaction.atomic
+def case_flag_deferral_overdue(*, case: Case) -> bool:
+    """Mark that a deferred material is overdue; True only the first time."""
+    flagged = Case.objects.filter(pk=case.pk, deferral_overdue=False).update(deferral_overdue=True) == 1
+    if flagged:
+        audit.record(action="case.deferral_overdue", case_number=case.number, obj=case)
+    return flagged

@@ -157,3 +157,14 @@ def test_other_validators():
     assert validators.postal_code("200001") is None and validators.postal_code("2000")
     assert validators.email("a@b.cn") is None and validators.email("a@")
     assert validators.person_name("林晓雯") is None and validators.person_name("1")
+
+
+def test_birth_date_must_agree_with_the_id_number():
+    document = sample_definition()
+    document["data_elements"].append({"key": "mother.birth_date", "label": "母亲出生日期", "type": "date"})
+    document["items"][0]["fields"].append({"name": "mother_birth", "element": "mother.birth_date"})
+    form = build_merged_form(compiled=compile_definition(document), answers=FULL)
+    _, errors = validate(form, {"mother.id_number": "310104199203150469", "mother.birth_date": "1992-03-16"})
+    assert errors["mother.birth_date"].code == "birth_date_mismatch"
+    _, errors = validate(form, {"mother.id_number": "310104199203150469", "mother.birth_date": "1992-03-15"})
+    assert "mother.birth_date" not in errors

@@ -9,7 +9,7 @@ from onething.apply.models import Draft
 from onething.common.management.commands.load_demo import DEMO_PASSWORD
 from services.datahub.demo_identities import CITIZEN, FAMILY_ADDRESS, MOTHER
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 

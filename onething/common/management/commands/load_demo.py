@@ -17,6 +17,10 @@ from services.datahub import demo_identities as hub
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo" / "bundles"
 DEMO_PASSWORD = "onething-demo"
+CLERK_PASSWORD = "onething-clerk"
+CENTRES_FILE = Path(settings.BASE_DIR) / "demo" / "centres.json"
+DEPARTMENTS_FILE = Path(settings.BASE_DIR) / "demo" / "departments.json"
+OFFICER_PASSWORD = "onething-officer"
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,19 @@ class Command(BaseCommand):
         if list_accounts:
             for account in DEMO_ACCOUNTS:
                 self.stdout.write(f"    {account.username:<20} / {account.password:<15} {account.description}")
+            for raw in json.loads(CENTRES_FILE.read_text(encoding="utf-8"))["centres"]:
+                for clerk in raw["clerks"]:
+                    self.stdout.write(
+                        f"    {clerk['username']:<20} / {CLERK_PASSWORD:<15} 窗口人员 clerk, {raw['name']} (/console/)"
+                    )
+            self.stdout.write(
+                f"    {'officer-<department>':<20} / {OFFICER_PASSWORD:<15} 部门人员 officer, e.g. officer-partner-bank"
+                " (/workbench/)"
+            )
             return
+        from django.core.management import call_command
+
+        call_command("seed_workdays", verbosity=0)  # normally done by the migration; idempotent
         files = sorted(DEMO_DIR.glob("*.json"))
         if not files:
             raise CommandError(f"no demo bundles in {DEMO_DIR}")
@@ -67,6 +83,61 @@ class Command(BaseCommand):
             self._load(path)
         for account in DEMO_ACCOUNTS:
             self._account(account)
+        self._centres()
+        self._departments()
+
+    def _departments(self) -> None:
+        """How each demo department is reached, and one officer each (demo/departments.json)."""
+        from onething.catalog.models import Department
+        from onething.processing.models import DepartmentEndpoint, Officer
+
+        raw = json.loads(DEPARTMENTS_FILE.read_text(encoding="utf-8"))
+        for entry in raw["endpoints"]:
+            department = Department.objects.filter(code=entry["department"]).first()
+            if department is None:
+                continue
+            base_url = f"{settings.DEPARTMENT_SERVICE_URL.rstrip('/')}/departments/{department.code}"
+            DepartmentEndpoint.objects.update_or_create(
+                department=department,
+                defaults={
+                    "adapter": entry["adapter"],
+                    "secret": entry.get("secret", ""),
+                    "base_url": base_url if entry["adapter"] == "http" else "",
+                },
+            )
+            for officer in entry.get("officers", []):
+                user, created = get_user_model().objects.get_or_create(
+                    username=officer["username"], defaults={"role": "officer", "full_name": officer["full_name"]}
+                )
+                if created:
+                    user.set_password(OFFICER_PASSWORD)
+                    user.save()
+                Officer.objects.update_or_create(user=user, defaults={"department": department})
+
+    def _centres(self) -> None:
+        """Service centres and their window clerks, from demo/centres.json."""
+        from onething.catalog.models import Bundle
+        from onething.intake.models import Clerk, ServiceCentre
+
+        for raw in json.loads(CENTRES_FILE.read_text(encoding="utf-8"))["centres"]:
+            centre, _ = ServiceCentre.objects.update_or_create(
+                code=raw["code"],
+                defaults={
+                    "name": raw["name"],
+                    "address": raw["address"],
+                    "phone": raw["phone"],
+                    "is_default": raw["is_default"],
+                },
+            )
+            centre.bundles.set(Bundle.objects.filter(code__in=raw["bundles"]))
+            for clerk in raw["clerks"]:
+                user, created = get_user_model().objects.get_or_create(
+                    username=clerk["username"], defaults={"role": "clerk", "full_name": clerk["full_name"]}
+                )
+                if created:
+                    user.set_password(CLERK_PASSWORD)
+                    user.save()
+                Clerk.objects.update_or_create(user=user, defaults={"centre": centre})
 
     def _account(self, account: DemoAccount) -> None:
         user, created = get_user_model().objects.get_or_create(username=account.username)

@@ -1,0 +1,133 @@
+"""The material rules of acceptance, the same for every channel.
+
+``decide`` takes what the applicant brought or declared for each required material (a
+checklist) and returns the checks to record, or every problem at once. Online the
+checklist comes from the case's materials and the applicant's declarations; at the
+window the clerk records it. Nothing else decides whether a material is satisfied.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from onething.intake.models import MaterialCheck
+from onething.notice.engine import NoticeMaterial
+
+PRESENT = {
+    MaterialCheck.Outcome.ORIGINAL_SIGHTED,
+    MaterialCheck.Outcome.COPY_COLLECTED,
+    MaterialCheck.Outcome.UPLOADED,
+    MaterialCheck.Outcome.ELICENCE,
+    MaterialCheck.Outcome.DATAHUB,
+}
+DEFAULT_DEFERRAL_WORKING_DAYS = 5
+PLEDGE_TEXT = (
+    "本人承诺：所申报的“{name}”相关情况真实、准确、完整，符合办理条件。如有不实，本人愿承担相应法律责任，"
+    "并同意有关部门依法撤销办理结果、记入信用记录。"
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What was done about one material: an outcome, a deferral deadline, a signed pledge."""
+
+    outcome: str
+    due_date: date | None = None
+    pledge_signed: bool = False
+
+
+@dataclass(frozen=True)
+class MaterialProblem:
+    key: str
+    code: str
+    message: str
+    message_en: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"key": self.key, "code": self.code, "message": self.message, "message_en": self.message_en}
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    key: str
+    name: str
+    outcome: str
+    due_date: date | None
+    pledge_text: str
+
+
+def deferral_window(*, today: date, committed_days: int) -> tuple[date, date]:
+    """(default deadline, latest deadline) for a deferred material: 5 working days,
+    never later than the committed time limit of the items that need it."""
+    from onething.workdays.services import add_working_days
+
+    latest = add_working_days(start=today, days=committed_days)
+    default = add_working_days(start=today, days=min(DEFAULT_DEFERRAL_WORKING_DAYS, committed_days))
+    return min(default, latest), latest
+
+
+def decide(
+    *,
+    requirements: list[NoticeMaterial],
+    committed_days: dict[str, int],
+    checklist: dict[str, Decision],
+    dishonest: bool | None,
+    today: date,
+) -> tuple[list[PlannedCheck], list[MaterialProblem]]:
+    """Check every required material against the checklist.
+
+    ``committed_days`` maps item codes to their committed limits; ``dishonest`` is the
+    applicant's 失信 flag from the data hub, or None when it could not be checked (then
+    no deferral is granted: the flag cannot be ruled out).
+    """
+    checks, problems = [], []
+    for line in requirements:
+        if not line.required:
+            continue
+        decision = checklist.get(line.key)
+        limit = min((committed_days[code] for code in line.needed_by), default=DEFAULT_DEFERRAL_WORKING_DAYS)
+        check, problem = _decide_one(line, decision, limit, dishonest, today)
+        if problem:
+            problems.append(problem)
+        else:
+            checks.append(check)
+    return checks, problems
+
+
+def _decide_one(line: NoticeMaterial, decision: Decision | None, limit: int, dishonest: bool | None, today: date):
+    def refuse(code: str, message: str, message_en: str):
+        return None, MaterialProblem(line.key, code, f"“{line.name}”：{message}", f"{line.key}: {message_en}")
+
+    if decision is None:
+        return refuse("missing", "缺少必需材料", "a required material is missing")
+    outcome = decision.outcome
+    if outcome in PRESENT:
+        return PlannedCheck(line.key, line.name, outcome, None, ""), None
+    if outcome == MaterialCheck.Outcome.DEFERRED:
+        if not line.deferrable:
+            return refuse("not_deferrable", "此材料不可容缺，必须当场提供", "this material cannot be deferred")
+        if dishonest:
+            return refuse(
+                "dishonest",
+                "申请人有失信记录，不适用容缺受理",
+                "no deferral for an applicant with a dishonest-credit record",
+            )
+        if dishonest is None:
+            return refuse(
+                "credit_unknown", "暂时无法核查信用记录，不能容缺受理", "the credit record cannot be checked now"
+            )
+        default, latest = deferral_window(today=today, committed_days=limit)
+        due = decision.due_date or default
+        if due <= today or due > latest:
+            return refuse(
+                "bad_deadline",
+                f"补交期限须晚于今天且不晚于 {latest:%Y-%m-%d}（事项承诺时限）",
+                f"the deadline must be after today and no later than {latest}",
+            )
+        return PlannedCheck(line.key, line.name, outcome, due, ""), None
+    if outcome == MaterialCheck.Outcome.PLEDGED:
+        if not line.pledgeable:
+            return refuse("not_pledgeable", "此材料不适用告知承诺", "this material cannot be replaced by a pledge")
+        if not decision.pledge_signed:
+            return refuse("pledge_unsigned", "申请人尚未签署告知承诺书", "the applicant has not signed the pledge")
+        return PlannedCheck(line.key, line.name, outcome, None, PLEDGE_TEXT.format(name=line.name)), None
+    return refuse("unknown_outcome", "核验结果无效", f"unknown outcome '{outcome}'")

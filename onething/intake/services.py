@@ -1,0 +1,583 @@
+"""Writes of 一口受理. Online pre-review and the window console call the same functions;
+``evaluate_acceptance`` is the one decision both channels get.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from onething.apply.datahub import DatahubError, datahub_client
+from onething.apply.form import validate
+from onething.apply.models import Upload
+from onething.apply.selectors import form_for, notice_materials
+from onething.apply.services import SubmissionInvalid
+from onething.apply.validators import credit_code
+from onething.cases import transitions
+from onething.cases.models import Case, CaseMaterial
+from onething.catalog import situations
+from onething.intake import selectors
+from onething.intake.materials import Decision, PlannedCheck, decide
+from onething.intake.models import Clerk, CorrectionRequest, MaterialCheck
+from onething.notice.selectors import InvalidAnswers, compiled_version
+from onething.oversight import audit
+
+SOURCE_TO_OUTCOME = {
+    CaseMaterial.Source.UPLOAD: MaterialCheck.Outcome.UPLOADED,
+    CaseMaterial.Source.ELICENCE: MaterialCheck.Outcome.ELICENCE,
+    CaseMaterial.Source.DATAHUB: MaterialCheck.Outcome.DATAHUB,
+    CaseMaterial.Source.DEFERRED: MaterialCheck.Outcome.DEFERRED,
+    CaseMaterial.Source.PLEDGED: MaterialCheck.Outcome.PLEDGED,
+}
+
+
+class AcceptanceRefused(Exception):
+    """The case cannot be accepted as it stands; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[dict]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s)")
+
+
+class ReturnRefused(Exception):
+    """A return for correction breaks the one-time notification rule or names nothing."""
+
+    def __init__(self, problems: list[dict]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s)")
+
+
+class NotAllowed(Exception):
+    """The user may not do this to this case."""
+
+
+@dataclass
+class Finding:
+    level: str  # "ok", "warning", "error"
+    code: str
+    message: str
+    message_en: str
+    key: str = ""
+
+
+@dataclass
+class AcceptanceOutcome:
+    checks: list[PlannedCheck] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
+    due_date: date | None = None
+
+    @property
+    def acceptable(self) -> bool:
+        return not self.problems
+
+
+# --- the decision -------------------------------------------------------------------
+
+
+def applicant_dishonest(*, id_number: str) -> bool | None:
+    """The 失信 flag from the data hub; None when the hub cannot say."""
+    if not id_number:
+        return None
+    try:
+        with datahub_client() as client:
+            record = client.get_person(id_number) if len(id_number) == 18 and id_number[:2].isdigit() else None
+            if record is None:
+                record = client.get_enterprise(id_number)
+    except DatahubError:
+        return None
+    return bool(record and record.get("dishonest"))
+
+
+def checklist_from_case(*, case: Case) -> dict[str, Decision]:
+    """What an online applicant provided or declared, as a checklist."""
+    return {
+        m.key: Decision(outcome=SOURCE_TO_OUTCOME[m.source], pledge_signed=m.source == CaseMaterial.Source.PLEDGED)
+        for m in case.materials.all()
+    }
+
+
+def evaluate_acceptance(
+    *, case: Case, checklist: dict[str, Decision], today: date | None = None, dishonest: bool | None = None
+) -> AcceptanceOutcome:
+    """Would the case be accepted with this checklist? Data and materials, every problem.
+    A deadline that reaches a year with no holiday schedule is a problem too (stated, so
+    the clerk can tell the administrator), never a silent weekend-only count."""
+    from onething.workdays.services import NoScheduleForYear, add_working_days
+
+    today = today or timezone.localdate()
+    form = form_for(version=case.version, answers=case.answers)
+    _, errors = validate(form, case.data)
+    problems = [{"key": key, **error.as_dict()} for key, error in errors.items()]
+    try:
+        checks, material_problems = decide(
+            requirements=selectors.requirements(case),
+            committed_days=selectors.committed_days(case),
+            checklist=checklist,
+            dishonest=dishonest if dishonest is not None else applicant_dishonest(id_number=_holder_id(case)),
+            today=today,
+        )
+        due = add_working_days(start=today, days=selectors.bundle_days(case))
+    except NoScheduleForYear as missing:
+        message, _, message_en = str(missing).partition(" / ")
+        problems.append({"key": "", "code": "no_schedule", "message": message, "message_en": message_en})
+        return AcceptanceOutcome(problems=problems)
+    problems += [p.as_dict() for p in material_problems]
+    return AcceptanceOutcome(checks=checks, problems=problems, due_date=due)
+
+
+def _holder_id(case: Case) -> str:
+    return case.applicant.id_number or ""
+
+
+def prereview(*, case: Case) -> list[Finding]:
+    """Automatic checks shown to the clerk before deciding an online case."""
+    outcome = evaluate_acceptance(case=case, checklist=checklist_from_case(case=case))
+    findings = [Finding("error", p["code"], p["message"], p["message_en"], p.get("key", "")) for p in outcome.problems]
+    findings += _elicence_findings(case)
+    for check in outcome.checks:
+        if check.outcome == MaterialCheck.Outcome.DEFERRED:
+            findings.append(
+                Finding(
+                    "warning",
+                    "deferred",
+                    f"“{check.name}”申请容缺，补交期限 {check.due_date:%Y-%m-%d}",
+                    f"{check.key} deferred until {check.due_date}",
+                    check.key,
+                )
+            )
+        elif check.outcome == MaterialCheck.Outcome.PLEDGED:
+            findings.append(
+                Finding(
+                    "warning",
+                    "pledged",
+                    f"“{check.name}”以告知承诺代替，需事后核查",
+                    f"{check.key} replaced by a pledge, to verify later",
+                    check.key,
+                )
+            )
+    if not findings:
+        findings.append(Finding("ok", "all_clear", "自动检查通过：数据有效，材料齐全", "automatic checks passed"))
+    return findings
+
+
+def _elicence_findings(case: Case) -> list[Finding]:
+    findings = []
+    licences = [m for m in case.materials.all() if m.source == CaseMaterial.Source.ELICENCE]
+    if not licences:
+        return findings
+    try:
+        with datahub_client() as client:
+            for line in licences:
+                result = client.verify_elicence(line.licence_number, line.licence_holder or _holder_id(case))
+                level = "ok" if result.get("valid") else "error"
+                findings.append(
+                    Finding(
+                        level,
+                        f"elicence_{result.get('reason', 'unknown')}",
+                        f"电子证照“{line.name}”（{line.licence_number}）核验："
+                        f"{'有效' if result.get('valid') else '无效'}",
+                        f"e-licence {line.licence_number}: {result.get('reason')}",
+                        line.key,
+                    )
+                )
+    except DatahubError:
+        findings.append(
+            Finding(
+                "warning",
+                "elicence_unverified",
+                "数据中台暂不可用，电子证照未能核验",
+                "the data hub is unavailable; e-licences not verified",
+            )
+        )
+    return findings
+
+
+# --- acceptance, return, refusal ---------------------------------------------------------
+
+
+def case_accept(*, case: Case, clerk, checklist: dict[str, Decision] | None = None, today: date | None = None) -> Case:
+    """受理. Raises AcceptanceRefused with every problem; otherwise records the checklist,
+    makes the clerk the first-contact owner and sets the committed completion date."""
+    _require_clerk_of(case, clerk)
+    checklist = checklist if checklist is not None else checklist_from_case(case=case)
+    outcome = evaluate_acceptance(case=case, checklist=checklist, today=today)
+    if not outcome.acceptable:
+        raise AcceptanceRefused(outcome.problems)
+    with transaction.atomic():
+        case = transitions.case_accept(case=case, clerk=clerk, due_date=outcome.due_date, accepted_at=timezone.now())
+        now = timezone.now()
+        MaterialCheck.objects.bulk_create(
+            [
+                MaterialCheck(
+                    case=case,
+                    key=c.key,
+                    name=c.name,
+                    outcome=c.outcome,
+                    due_date=c.due_date,
+                    pledge_text=c.pledge_text,
+                    pledge_signed_at=now if c.pledge_text else None,
+                )
+                for c in outcome.checks
+            ]
+        )
+        _notify_applicant(
+            case, "accepted", "您的申请已受理", f"办件 {case.number} 已受理，承诺办结日期 {case.due_date:%Y-%m-%d}。"
+        )
+        from onething.processing.services import case_split  # 一网办理 starts at acceptance
+
+        case_split(case=case)
+        case.refresh_from_db()
+    return case
+
+
+def _require_clerk_of(case: Case, clerk) -> Clerk:
+    record = selectors.clerk_of(clerk)
+    if record is None or (case.centre_id and case.centre_id != record.centre_id):
+        raise NotAllowed("only a clerk of the case's centre")
+    return record
+
+
+def materials_snapshot(case: Case) -> dict[str, dict]:
+    return {
+        m.key: {"source": m.source, "upload": m.upload_id, "licence_number": m.licence_number}
+        for m in case.materials.all()
+    }
+
+
+def changed_since(case: Case, previous: CorrectionRequest) -> set[str]:
+    """Field and material keys the applicant changed since the previous return."""
+    data_keys = {
+        k for k in set(case.data) | set(previous.data_snapshot) if case.data.get(k) != previous.data_snapshot.get(k)
+    }
+    now = materials_snapshot(case)
+    material_keys = {
+        k for k in set(now) | set(previous.materials_snapshot) if now.get(k) != previous.materials_snapshot.get(k)
+    }
+    return data_keys | material_keys
+
+
+def case_return(*, case: Case, clerk, corrections: list[dict]) -> CorrectionRequest:
+    """退回补正 with every correction at once. A later return may only name what the
+    applicant changed since the previous one (一次性告知)."""
+    _require_clerk_of(case, clerk)
+    problems = _correction_problems(case, corrections)
+    if problems:
+        raise ReturnRefused(problems)
+    previous = case.corrections.order_by("-round").first()
+    with transaction.atomic():
+        request = CorrectionRequest.objects.create(
+            case=case,
+            round=(previous.round + 1) if previous else 1,
+            clerk=clerk,
+            corrections=[{"kind": c["kind"], "key": c["key"], "message": c["message"].strip()} for c in corrections],
+            data_snapshot=case.data,
+            materials_snapshot=materials_snapshot(case),
+        )
+        transitions.case_return(case=case, clerk=clerk, note="; ".join(c["message"] for c in corrections))
+        _notify_applicant(
+            case,
+            f"returned-{request.round}",
+            "您的申请需要补正",
+            f"办件 {case.number} 需要补正 {len(corrections)} 项，请登录查看补正告知书并修改后重新提交。",
+        )
+    return request
+
+
+def _correction_problems(case: Case, corrections: list[dict]) -> list[dict]:
+    if not corrections:
+        return [
+            {
+                "key": "",
+                "code": "empty",
+                "message": "请列出需要补正的事项",
+                "message_en": "name at least one correction",
+            }
+        ]
+    form = form_for(version=case.version, answers=case.answers)
+    materials = {m.key for m in selectors.requirements(case)}
+    problems = []
+    previous = case.corrections.order_by("-round").first()
+    changed = changed_since(case, previous) if previous else None
+    for c in corrections:
+        key, kind = c.get("key", ""), c.get("kind")
+        known = (kind == "field" and key in form.by_key) or (kind == "material" and key in materials)
+        if not known:
+            problems.append(
+                {"key": key, "code": "unknown", "message": f"没有“{key}”这一项", "message_en": f"no {kind} '{key}'"}
+            )
+        elif not str(c.get("message", "")).strip():
+            problems.append(
+                {"key": key, "code": "no_message", "message": "请说明需要怎样补正", "message_en": "say what to correct"}
+            )
+        elif changed is not None and key not in changed:
+            problems.append(
+                {
+                    "key": key,
+                    "code": "not_changed_since",
+                    "message": f"“{key}”在上次退回后未被修改；应在第一次退回时一并告知（一次性告知）",
+                    "message_en": f"'{key}' was not changed since the last return; it should have been named then",
+                }
+            )
+    return problems
+
+
+def case_resubmit(*, case: Case, applicant, raw_data: dict, uploads: dict[str, Upload] | None = None) -> Case:
+    """The applicant's corrections; the case returns to pre-review under the same number."""
+    if case.applicant_id != applicant.pk:
+        raise NotAllowed("only the applicant")
+    form = form_for(version=case.version, answers=case.answers)
+    locked = _locked_values(case, form)
+    data = {**case.data, **{k: v for k, v in raw_data.items() if k in form.by_key}, **locked}
+    clean, errors = validate(form, data)
+    if errors:
+        raise SubmissionInvalid(errors)
+    allowed = {m.key: m for m in selectors.requirements(case) if m.bring}
+    with transaction.atomic():
+        for key, upload in (uploads or {}).items():
+            if key not in allowed or upload.owner_id != applicant.pk:
+                raise NotAllowed(f"material {key}")
+            CaseMaterial.objects.update_or_create(
+                case=case,
+                key=key,
+                defaults={
+                    "name": allowed[key].name,
+                    "source": CaseMaterial.Source.UPLOAD,
+                    "upload": upload,
+                    "needed_by": allowed[key].needed_by,
+                },
+            )
+        case = transitions.case_resubmit(case=case, applicant=applicant, data=clean)
+        case.corrections.filter(resubmitted_at__isnull=True).update(resubmitted_at=timezone.now())
+    return case
+
+
+def _locked_values(case: Case, form) -> dict:
+    draft = getattr(case, "draft", None)
+    if draft is None:
+        return {}
+    return {k: p["value"] for k, p in draft.prefilled.items() if k in form.by_key and form.by_key[k].authoritative}
+
+
+def case_refuse(*, case: Case, clerk, reason: str) -> Case:
+    """不予受理 with the legal reason (required)."""
+    _require_clerk_of(case, clerk)
+    if not reason.strip():
+        raise ReturnRefused(
+            [
+                {
+                    "key": "reason",
+                    "code": "required",
+                    "message": "请填写不予受理的法律依据和理由",
+                    "message_en": "give the legal reason",
+                }
+            ]
+        )
+    with transaction.atomic():
+        case = transitions.case_refuse(case=case, clerk=clerk, reason=reason.strip())
+        _notify_applicant(case, "refused", "您的申请不予受理", f"办件 {case.number} 不予受理：{reason.strip()}")
+    return case
+
+
+def case_reassign(*, case: Case, to_user, by, reason: str) -> Case:
+    """Hand first-contact ownership to another clerk of the same centre, with a reason."""
+    target = selectors.clerk_of(to_user)
+    _require_clerk_of(case, by)
+    if target is None or (case.centre_id and target.centre_id != case.centre_id):
+        raise NotAllowed("the new owner must be a clerk of the case's centre")
+    if not reason.strip():
+        raise NotAllowed("a reassignment needs a reason")
+    return transitions.case_reassign(case=case, to_owner=to_user, by=by, reason=reason.strip())
+
+
+def route_submitted_case(*, case: Case) -> Case:
+    """Send a newly submitted online case to the centre responsible for its bundle."""
+    centre = selectors.responsible_centre(bundle=case.version.bundle)
+    if centre is None:
+        return case
+    return transitions.case_route(case=case, centre=centre)
+
+
+# --- window intake (帮办代办) --------------------------------------------------------------
+
+
+def walk_in_applicant(*, id_number: str, full_name: str = "", mobile: str = ""):
+    """The account of a walk-in applicant, created without a password if they have none:
+    they can claim it later by signing up online with the same ID number."""
+    user_model = get_user_model()
+    id_number = id_number.strip().upper()
+    user = user_model.objects.filter(id_number=id_number).first()
+    if user:
+        return user
+    role = "enterprise" if credit_code(id_number) is None else "citizen"
+    user = user_model(username=id_number, id_number=id_number, full_name=full_name, mobile=mobile, role=role)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def window_intake(
+    *,
+    clerk,
+    applicant,
+    version,
+    raw_answers: dict,
+    raw_data: dict,
+    checklist: dict[str, Decision],
+    uploads: dict[str, Upload] | None = None,
+    elicences: dict[str, dict] | None = None,
+    today: date | None = None,
+) -> Case:
+    """A walk-in application filed by the clerk on the applicant's behalf and accepted
+    on the spot: the same form validation and the same acceptance decision as online.
+    Everything or nothing: if acceptance is refused no case remains."""
+    record = selectors.clerk_of(clerk)
+    if record is None:
+        raise NotAllowed("only clerks")
+    compiled = compiled_version(version=version)
+    answers, answer_errors = situations.check_answers(compiled.questions, raw_answers)
+    if answer_errors:
+        raise InvalidAnswers(answer_errors)
+    form = form_for(version=version, answers=answers)
+    clean, errors = validate(form, raw_data)
+    if errors:
+        raise SubmissionInvalid(errors)
+    lines = _window_materials(version, answers, uploads or {}, elicences or {})
+    case = transitions.case_submit(
+        applicant=applicant,
+        version=version,
+        answers=answers,
+        data=clean,
+        materials=lines,
+        channel=Case.Channel.WINDOW,
+        idempotency_key=f"window-{timezone.now().timestamp()}-{clerk.pk}",
+        field_count=len(form.fields),
+        prefilled_count=0,
+        first_time_right=True,
+        actor=clerk,
+    )
+    case = transitions.case_route(case=case, centre=record.centre, actor=clerk)
+    return case_accept(case=case, clerk=clerk, checklist=checklist, today=today)
+
+
+def _window_materials(version, answers, uploads: dict[str, Upload], elicences: dict[str, dict]) -> list[CaseMaterial]:
+    lines = []
+    for material in notice_materials(version, answers):
+        if material.key in uploads:
+            lines.append(
+                CaseMaterial(
+                    key=material.key,
+                    name=material.name,
+                    source="upload",
+                    upload=uploads[material.key],
+                    needed_by=material.needed_by,
+                )
+            )
+        elif material.key in elicences:
+            given = elicences[material.key]
+            lines.append(
+                CaseMaterial(
+                    key=material.key,
+                    name=material.name,
+                    source="elicence",
+                    licence_number=given.get("licence_number", ""),
+                    licence_holder=given.get("holder", ""),
+                    needed_by=material.needed_by,
+                )
+            )
+    return lines
+
+
+# --- deferred materials -------------------------------------------------------------------
+
+
+def deferred_supply(*, check: MaterialCheck, by, upload: Upload | None = None) -> MaterialCheck:
+    """A deferred material arrives (uploaded online, or handed in at the window)."""
+    case = check.case
+    if by.pk != case.applicant_id and selectors.clerk_of(by) is None:
+        raise NotAllowed("only the applicant or a clerk")
+    if upload is not None and upload.owner_id not in {case.applicant_id, by.pk}:
+        raise NotAllowed("not your upload")
+    with transaction.atomic():
+        updated = MaterialCheck.objects.filter(
+            pk=check.pk, outcome=MaterialCheck.Outcome.DEFERRED, supplied_at__isnull=True
+        ).update(supplied_at=timezone.now(), supplied_upload=upload)
+        if updated:
+            audit.record(
+                action="material.supplied",
+                actor=by,
+                case_number=case.number,
+                obj=check,
+                after={"key": check.key, "upload": upload.pk if upload else None},
+            )
+    check.refresh_from_db()
+    return check
+
+
+REMINDER_WORKING_DAYS = 2
+
+
+def deferred_remind(*, today: date | None = None) -> int:
+    """Remind applicants of deferred materials due within two working days. Once each:
+    the notification's dedup key names the material and its deadline."""
+    from onething.notifications.services import notify
+    from onething.workdays.services import add_working_days
+
+    today = today or timezone.localdate()
+    horizon = add_working_days(start=today, days=REMINDER_WORKING_DAYS)
+    due_soon = MaterialCheck.objects.filter(
+        outcome=MaterialCheck.Outcome.DEFERRED, supplied_at__isnull=True, due_date__gte=today, due_date__lte=horizon
+    ).select_related("case__applicant")
+    sent = 0
+    for check in due_soon:
+        created = notify(
+            recipient=check.case.applicant,
+            subject="容缺材料补交提醒",
+            body=(
+                f"办件 {check.case.number} 的容缺材料“{check.name}”请于 {check.due_date:%Y-%m-%d} 前补交，"
+                "可在网上或窗口补交。"
+            ),
+            dedup_key=f"deferral-reminder:{check.pk}:{check.due_date:%Y%m%d}",
+            case_number=check.case.number,
+        )
+        sent += len(created)
+    return sent
+
+
+def deferred_flag_overdue(*, today: date | None = None) -> int:
+    """Mark deferred materials past their deadline and flag the case for its clerk."""
+    from onething.notifications.services import notify
+
+    today = today or timezone.localdate()
+    overdue = MaterialCheck.objects.filter(
+        outcome=MaterialCheck.Outcome.DEFERRED, supplied_at__isnull=True, due_date__lt=today, overdue=False
+    ).select_related("case__owner")
+    flagged = 0
+    for check in overdue:
+        if MaterialCheck.objects.filter(pk=check.pk, overdue=False).update(overdue=True) != 1:
+            continue
+        flagged += 1
+        transitions.case_flag_deferral_overdue(case=check.case)
+        if check.case.owner_id:
+            notify(
+                recipient=check.case.owner,
+                subject="容缺材料逾期",
+                body=f"办件 {check.case.number} 的容缺材料“{check.name}”已逾期（期限 {check.due_date:%Y-%m-%d}）。",
+                dedup_key=f"deferral-overdue:{check.pk}",
+                case_number=check.case.number,
+            )
+    return flagged
+
+
+def _notify_applicant(case: Case, event: str, subject: str, body: str) -> None:
+    from onething.notifications.services import notify
+
+    notify(
+        recipient=case.applicant,
+        subject=subject,
+        body=body,
+        dedup_key=f"case-{event}:{case.number}",
+        case_number=case.number,
+    )

@@ -1,0 +1,107 @@
+"""Signed callbacks from department systems (docs/department-protocol.md).
+
+The view checks the signature, the timestamp window and the nonce, stores the callback
+once per event id and hands it to the ``callbacks`` queue; a duplicate or a replay
+changes nothing. A forged callback is refused with 401, logged and audited.
+"""
+
+import json
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from onething.catalog.models import Department
+from onething.oversight import audit
+from onething.processing.adapters.base import DepartmentStatus
+from onething.processing.models import CallbackNonce, CallbackReceipt, ItemCase
+from services.department import signing
+
+log = logging.getLogger(__name__)
+KNOWN_STATES = {s.value for s in ItemCase.State}
+
+
+def _error(status: int, code: str, message: str, message_en: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message, "message_en": message_en}}, status=status)
+
+
+def seen_nonce(nonce: str, timestamp: int) -> bool:
+    """Remember a nonce; True if it was already used within the replay window."""
+    cutoff = timezone.now() - timedelta(seconds=2 * settings.CALLBACK_REPLAY_WINDOW_SECONDS)
+    CallbackNonce.objects.filter(seen_at__lt=cutoff).delete()
+    try:
+        with transaction.atomic():
+            CallbackNonce.objects.create(nonce=nonce)
+    except IntegrityError:
+        return True
+    return False
+
+
+@csrf_exempt
+@require_POST
+def department_callback(request: HttpRequest, department: str) -> JsonResponse:
+    endpoint = getattr(Department.objects.filter(code=department).select_related("endpoint").first(), "endpoint", None)
+    if endpoint is None or not endpoint.secret:
+        return _error(404, "unknown_department", "未知部门", "unknown department")
+    problem = signing.verify(
+        endpoint.secret,
+        request.headers,
+        "POST",
+        request.get_full_path(),
+        request.body,
+        seen_nonce,
+        department=department,
+        max_skew=settings.CALLBACK_REPLAY_WINDOW_SECONDS,
+    )
+    if problem:
+        log.warning("refused callback from %s: %s (%s)", department, problem, request.META.get("REMOTE_ADDR"))
+        audit.record(action="callback.refused", note=f"{department}: {problem}")
+        return _error(401, problem, "签名校验失败，回调被拒绝", f"callback refused: {problem}")
+    try:
+        payload = json.loads(request.body)
+        event_id, key = str(payload["event_id"]), str(payload["idempotency_key"])
+    except (ValueError, KeyError, TypeError):
+        return _error(400, "malformed", "回调格式错误", "malformed callback")
+    item_case = ItemCase.objects.filter(idempotency_key=key, department=endpoint.department).first()
+    if item_case is None:
+        return _error(404, "unknown_item_case", "没有对应的子件", "no such item case")
+    receipt, created = CallbackReceipt.objects.get_or_create(
+        event_id=event_id, defaults={"department": endpoint.department, "item_case": item_case, "payload": payload}
+    )
+    if created:
+        from onething.processing.tasks import apply_callback
+
+        apply_callback.delay_on_commit(receipt.pk)
+    return JsonResponse({"status": "accepted" if created else "duplicate", "event_id": event_id})
+
+
+def status_from_payload(payload: dict) -> DepartmentStatus | None:
+    state = payload.get("state")
+    if state not in KNOWN_STATES:
+        return None
+    return DepartmentStatus(
+        state=state,
+        result=payload.get("result") or {},
+        certificate=payload.get("certificate") or {},
+        reason=payload.get("reason") or "",
+        supplement=payload.get("supplement") or {},
+    )
+
+
+def apply_receipt(*, receipt_id: int) -> str:
+    """Apply a stored callback once (the conditional update makes a second run a no-op)."""
+    from onething.processing.services import apply_status
+
+    if CallbackReceipt.objects.filter(pk=receipt_id, applied_at__isnull=True).update(applied_at=timezone.now()) != 1:
+        return "already applied"
+    receipt = CallbackReceipt.objects.get(pk=receipt_id)
+    status = status_from_payload(receipt.payload)
+    if status is None or receipt.item_case_id is None:
+        return "ignored"
+    apply_status(item_case_id=receipt.item_case_id, status=status, source="callback")
+    return "applied"

@@ -1,0 +1,382 @@
+"""Writes of 一网办理: split an accepted case into item cases, dispatch them, apply what
+departments answer, fan in through the database, reconcile what got lost.
+
+Tasks (tasks.py) only carry ids and call these. Fan-in happens under a row lock on the
+case: whoever concludes an item case locks its case row, then releases, cancels or
+concludes siblings, so two results arriving at once cannot both miss the last step.
+"""
+
+import logging
+import random
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from onething.cases.models import Case
+from onething.notice.engine import CompiledBundle, build_notice
+from onething.notice.selectors import compiled_version
+from onething.oversight import audit
+from onething.processing import transitions
+from onething.processing.adapters.base import DepartmentStatus
+from onething.processing.errors import PermanentDispatchError, TransientDispatchError
+from onething.processing.models import FINAL_STATES, ItemCase
+from onething.processing.selectors import adapter_for, callback_url
+
+log = logging.getLogger(__name__)
+S = ItemCase.State
+
+
+# --- split ---------------------------------------------------------------------------------
+
+
+def case_split(*, case: Case) -> list[ItemCase]:
+    """One item case per applicable item, with the merged data projected onto the item's
+    own fields; items with nothing to wait for are dispatched once this commits."""
+    compiled = compiled_version(version=case.version)
+    notice = build_notice(compiled, case.answers)
+    departments = _departments(compiled)
+    item_cases = []
+    for item in notice.items:
+        definition = compiled.items[item.code]
+        item_cases.append(
+            ItemCase(
+                case=case,
+                item_code=item.code,
+                item_name=item.name,
+                department=departments[definition["department"]],
+                state=S.READY if not item.waits_for else S.WAITING,
+                upstream=item.waits_for,
+                data=project(compiled=compiled, item_code=item.code, data=case.data),
+                materials=_materials_for(case, item.code),
+                committed_days=item.committed_days,
+                idempotency_key=f"{case.number}:{item.code}",
+            )
+        )
+    ItemCase.objects.bulk_create(item_cases)
+    Case.objects.filter(pk=case.pk, state=Case.State.ACCEPTED).update(state=Case.State.PROCESSING)
+    audit.record(
+        action="case.processing",
+        case_number=case.number,
+        obj=case,
+        after={"item_cases": [ic.item_code for ic in item_cases]},
+    )
+    created = list(ItemCase.objects.filter(case=case))
+    for item_case in created:
+        if item_case.state == S.READY:
+            enqueue_dispatch(item_case.pk)
+    return created
+
+
+def _departments(compiled: CompiledBundle) -> dict:
+    from onething.catalog.models import Department
+
+    return {d.code: d for d in Department.objects.filter(code__in=compiled.departments)}
+
+
+def project(*, compiled: CompiledBundle, item_code: str, data: dict) -> dict:
+    """The item's own field names with the case's values for their data elements."""
+    fields = compiled.items[item_code].get("fields", [])
+    return {f["name"]: data[f["element"]] for f in fields if f["element"] in data}
+
+
+def _materials_for(case: Case, item_code: str) -> list[dict]:
+    return [
+        {"key": m.key, "name": m.name, "source": m.source, "licence_number": m.licence_number, "upload": m.upload_id}
+        for m in case.materials.all()
+        if item_code in m.needed_by
+    ]
+
+
+def enqueue_dispatch(item_case_id: int, countdown: float = 0) -> None:
+    """Send the dispatch task once the current transaction commits (never before)."""
+    from onething.processing.tasks import dispatch_item_case
+
+    if countdown:
+        transaction.on_commit(lambda: dispatch_item_case.apply_async((item_case_id,), countdown=countdown))
+    else:
+        dispatch_item_case.delay_on_commit(item_case_id)
+
+
+# --- dispatch ------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff with full jitter, capped below the broker's visibility timeout."""
+    cap = min(settings.DISPATCH_BACKOFF_MAX_SECONDS, settings.CELERY_VISIBILITY_TIMEOUT / 2)
+    return random.uniform(0, min(cap, settings.DISPATCH_BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0)))
+
+
+def dispatch(*, item_case_id: int) -> str:
+    """Claim a ready item case and hand it to its department. Returns what happened:
+    "skipped" (someone else has it, or it is not ready), "dispatched", "retry", "dead"."""
+    if not transitions.claim(item_case_id=item_case_id):
+        return "skipped"
+    item_case = ItemCase.objects.select_related("case", "department__endpoint").get(pk=item_case_id)
+    try:
+        reference = adapter_for(item_case.department).submit(item_case=item_case, callback_url=callback_url(item_case))
+    except PermanentDispatchError as error:
+        transitions.move(item_case=item_case, action="dead_letter", last_error=f"permanent: {error}")
+        return "dead"
+    except TransientDispatchError as error:
+        if item_case.attempts >= settings.DISPATCH_MAX_ATTEMPTS:
+            transitions.move(item_case=item_case, action="dead_letter", last_error=f"gave up: {error}")
+            return "dead"
+        transitions.move(item_case=item_case, action="dispatch_failed", last_error=f"transient: {error}")
+        enqueue_dispatch(item_case.pk, countdown=retry_delay(item_case.attempts))
+        return "retry"
+    _dispatched(item_case, reference)
+    return "dispatched"
+
+
+def _dispatched(item_case: ItemCase, reference: str) -> None:
+    from onething.workdays.services import NoScheduleForYear, add_working_days
+
+    today = timezone.localdate()
+    try:
+        due = add_working_days(start=today, days=item_case.committed_days)
+    except NoScheduleForYear:
+        due = None  # stated on the oversight view as "no schedule"; never guessed from weekends
+    transitions.move(
+        item_case=item_case,
+        action="dispatched",
+        reference=reference,
+        dispatched_at=timezone.now(),
+        due_date=due,
+        last_error="",
+    )
+
+
+def redispatch(*, item_case: ItemCase, actor) -> bool:
+    """An administrator sends a dead-lettered item case again (one action)."""
+    if transitions.move(item_case=item_case, action="redispatch", actor=actor, attempts=0):
+        enqueue_dispatch(item_case.pk)
+        return True
+    return False
+
+
+# --- results and fan-in ------------------------------------------------------------------
+
+
+def apply_status(*, item_case_id: int, status: DepartmentStatus, actor=None, source: str = "callback") -> ItemCase:
+    """Apply what the department says, then fan in: release, cancel or conclude."""
+    with transaction.atomic():
+        item_case = ItemCase.objects.select_related("case").get(pk=item_case_id)
+        case = Case.objects.select_for_update().get(pk=item_case.case_id)  # the fan-in lock
+        item_case = ItemCase.objects.select_related("case").get(pk=item_case_id)
+        if item_case.state in FINAL_STATES:
+            return item_case
+        _apply(item_case, status, actor, source)
+        _fan_in(case)
+    return item_case
+
+
+def _apply(item_case: ItemCase, status: DepartmentStatus, actor, source: str) -> None:
+    note = f"via {source}"
+    today = timezone.localdate()
+    if status.state == S.IN_PROGRESS:
+        transitions.move(item_case=item_case, action="in_progress", actor=actor, note=note, **_resume(item_case, today))
+    elif status.state == S.SUPPLEMENT:
+        if transitions.move(
+            item_case=item_case,
+            action="supplement_requested",
+            actor=actor,
+            note=note,
+            supplement=status.supplement,
+            paused_since=today,
+        ):
+            _notify_supplement(item_case)
+    elif status.state == S.APPROVED:
+        transitions.move(
+            item_case=item_case,
+            action="approved",
+            actor=actor,
+            note=note,
+            result=status.result,
+            certificate=status.certificate,
+            concluded_at=timezone.now(),
+            **_resume(item_case, today),
+        )
+    elif status.state == S.REJECTED:
+        transitions.move(
+            item_case=item_case,
+            action="rejected",
+            actor=actor,
+            note=note,
+            reason=status.reason,
+            concluded_at=timezone.now(),
+            **_resume(item_case, today),
+        )
+
+
+def _resume(item_case: ItemCase, today: date) -> dict:
+    """Stop the pause of the time limit that a supplement request started."""
+    if item_case.paused_since is None:
+        return {}
+    from onething.workdays.services import NoScheduleForYear, add_working_days, working_days_between
+
+    try:
+        paused = working_days_between(start=item_case.paused_since, end=today)
+        due = add_working_days(start=item_case.due_date, days=paused) if item_case.due_date else None
+    except NoScheduleForYear:
+        paused, due = 0, item_case.due_date
+    return {"paused_since": None, "paused_working_days": item_case.paused_working_days + paused, "due_date": due}
+
+
+def _fan_in(case: Case) -> None:
+    siblings = {ic.item_code: ic for ic in ItemCase.objects.filter(case=case).select_related("case")}
+    compiled = compiled_version(version=case.version)
+    changed = True
+    while changed:  # cancellations cascade down the dependency chain
+        changed = False
+        for item_case in siblings.values():
+            if item_case.state != S.WAITING:
+                continue
+            upstream = [siblings[code] for code in item_case.upstream if code in siblings]
+            failed = [u for u in upstream if u.state in {S.REJECTED, S.CANCELLED}]
+            if failed:
+                reason = "；".join(f"前置事项“{u.item_name}”{u.get_state_display()}" for u in failed)
+                changed |= transitions.move(
+                    item_case=item_case, action="cancelled", reason=reason, concluded_at=timezone.now()
+                )
+            elif all(u.state == S.APPROVED for u in upstream):
+                data = {**item_case.data, **_mapped_outputs(compiled, item_case, siblings)}
+                if transitions.move(item_case=item_case, action="release", data=data):
+                    enqueue_dispatch(item_case.pk)
+    _conclude_if_done(case, list(siblings.values()))
+
+
+def _mapped_outputs(compiled: CompiledBundle, item_case: ItemCase, siblings: dict[str, ItemCase]) -> dict:
+    """Upstream results the definition maps into this item's fields."""
+    values = {}
+    for dep in compiled.version.get("dependencies", []):
+        upstream = siblings.get(dep["upstream"])
+        if dep["downstream"] != item_case.item_code or upstream is None:
+            continue
+        for mapping in dep.get("mappings", []):
+            if mapping["output"] in upstream.result:
+                values[mapping["field"]] = upstream.result[mapping["output"]]
+    return values
+
+
+def _conclude_if_done(case: Case, item_cases: list[ItemCase]) -> None:
+    if not item_cases or any(ic.state not in FINAL_STATES for ic in item_cases):
+        return
+    all_approved = all(ic.state == S.APPROVED for ic in item_cases)
+    target = Case.State.CONCLUDED if all_approved else Case.State.PARTIALLY_CONCLUDED
+    if (
+        Case.objects.filter(pk=case.pk, state=Case.State.PROCESSING).update(state=target, concluded_at=timezone.now())
+        != 1
+    ):
+        return
+    audit.record(
+        action=f"case.{target}",
+        case_number=case.number,
+        obj=case,
+        before={"state": "processing"},
+        after={"state": target, "items": {ic.item_code: ic.state for ic in item_cases}},
+    )
+    _notify_concluded(case, item_cases, all_approved)
+
+
+# --- supplements -------------------------------------------------------------------------
+
+
+def supplement_supply(*, item_case: ItemCase, applicant, data: dict, materials: list[dict]) -> ItemCase:
+    """The applicant answers a department's supplement request (补正); the department gets
+    it and the item case resumes (the time limit restarts from where it paused)."""
+    if item_case.case.applicant_id != applicant.pk:
+        raise PermissionError("only the applicant")
+    if item_case.state != S.SUPPLEMENT:
+        return item_case
+    adapter_for(item_case.department).supplement(item_case=item_case, data=data, materials=materials)
+    ItemCase.objects.filter(pk=item_case.pk).update(data={**item_case.data, **data})
+    audit.record(
+        action="item_case.supplemented",
+        actor=applicant,
+        case_number=item_case.case.number,
+        obj=item_case,
+        after={"fields": sorted(data), "materials": [m.get("key") for m in materials]},
+    )
+    return apply_status(
+        item_case_id=item_case.pk, status=DepartmentStatus(state=S.IN_PROGRESS), actor=applicant, source="supplement"
+    )
+
+
+# --- reconciliation ------------------------------------------------------------------------
+
+
+def reconcile(*, now=None) -> dict[str, int]:
+    """Find work a lost broker message or a dead worker left behind and do it. Safe to run
+    any time: dispatch claims with a conditional update and submissions carry the item
+    case's idempotency key, so a department sees one application whatever happens."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.RECONCILE_STALE_SECONDS)
+    counts = {"requeued": 0, "reset": 0, "polled": 0}
+    for item_case in ItemCase.objects.filter(state=S.DISPATCHING, state_changed_at__lt=stale).select_related("case"):
+        if transitions.move(item_case=item_case, action="reset_stuck", note="worker lost while dispatching"):
+            enqueue_dispatch(item_case.pk)
+            counts["reset"] += 1
+    for pk in ItemCase.objects.filter(state=S.READY, state_changed_at__lt=stale).values_list("pk", flat=True):
+        enqueue_dispatch(pk)
+        counts["requeued"] += 1
+    silent = now - timedelta(seconds=settings.POLL_AFTER_SECONDS)
+    waiting = ItemCase.objects.filter(
+        Q(state=S.RECEIVED) | Q(state=S.IN_PROGRESS), state_changed_at__lt=silent
+    ).select_related("department__endpoint")
+    for item_case in waiting:
+        counts["polled"] += poll(item_case=item_case)
+    return counts
+
+
+def poll(*, item_case: ItemCase) -> int:
+    """Ask the department (fallback when a callback got lost)."""
+    try:
+        status = adapter_for(item_case.department).poll(item_case=item_case)
+    except (TransientDispatchError, PermanentDispatchError) as error:
+        log.warning("poll of %s failed: %s", item_case.idempotency_key, error)
+        return 0
+    if status is None or status.state in {S.RECEIVED, item_case.state}:
+        ItemCase.objects.filter(pk=item_case.pk, state=item_case.state).update(state_changed_at=timezone.now())
+        return 0
+    apply_status(item_case_id=item_case.pk, status=status, source="poll")
+    return 1
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+def _notify_supplement(item_case: ItemCase) -> None:
+    from onething.notifications.services import notify
+
+    case = item_case.case
+    message = item_case.supplement.get("message", "")
+    for recipient in filter(None, [case.applicant, case.owner]):
+        notify(
+            recipient=recipient,
+            subject="部门要求补正",
+            body=f"办件 {case.number} 的“{item_case.item_name}”需要补正：{message}。请登录补充，办理时限暂停计算。",
+            dedup_key=f"supplement:{item_case.pk}:{item_case.state_changed_at:%Y%m%d%H%M%S}:{recipient.pk}",
+            case_number=case.number,
+        )
+
+
+def _notify_concluded(case: Case, item_cases: list[ItemCase], all_approved: bool) -> None:
+    from onething.notifications.services import notify
+
+    if all_approved:
+        body = f"办件 {case.number} 的 {len(item_cases)} 个事项已全部办结，请登录查看并领取结果。"
+    else:
+        failed = [
+            f"{ic.item_name}（{ic.get_state_display()}：{ic.reason}）" for ic in item_cases if ic.state != S.APPROVED
+        ]
+        body = f"办件 {case.number} 已部分办结。未办成的事项：{'；'.join(failed)}。"
+    notify(
+        recipient=case.applicant,
+        subject="办件已办结" if all_approved else "办件部分办结",
+        body=body,
+        dedup_key=f"case-concluded:{case.number}",
+        case_number=case.number,
+    )

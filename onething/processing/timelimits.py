@@ -1,0 +1,60 @@
+"""Working-day time limits of item cases: yellow at 80% of the committed limit, red
+after it. The pause while a supplement is awaited is not counted."""
+
+from datetime import date
+
+from django.utils import timezone
+
+from onething.oversight import audit
+from onething.processing.models import ItemCase
+
+WARNING_SHARE = 0.8
+OPEN = [ItemCase.State.RECEIVED, ItemCase.State.IN_PROGRESS]
+
+
+def time_status(*, item_case: ItemCase, today: date) -> str:
+    """normal, warning or overdue for an item case being worked (paused ones keep theirs)."""
+    from onething.workdays.services import working_days_between
+
+    if item_case.dispatched_at is None or item_case.due_date is None:
+        return item_case.time_status
+    if today > item_case.due_date:
+        return ItemCase.TimeStatus.OVERDUE
+    start = timezone.localtime(item_case.dispatched_at).date()
+    used = working_days_between(start=start, end=today) - item_case.paused_working_days
+    limit = max(item_case.committed_days, 1)
+    return ItemCase.TimeStatus.WARNING if used >= WARNING_SHARE * limit else ItemCase.TimeStatus.NORMAL
+
+
+def mark_time_limits(*, today: date | None = None) -> dict[str, int]:
+    """Update every open item case's light; notify the department's officers when an item
+    case turns yellow or red (once per colour: the notification key names it)."""
+    from onething.notifications.services import notify
+    from onething.workdays.services import NoScheduleForYear
+
+    today = today or timezone.localdate()
+    changed = {"warning": 0, "overdue": 0}
+    for item_case in ItemCase.objects.filter(state__in=OPEN).select_related("case", "department"):
+        try:
+            status = time_status(item_case=item_case, today=today)
+        except NoScheduleForYear:
+            continue
+        if status == item_case.time_status or status == ItemCase.TimeStatus.NORMAL:
+            continue
+        if ItemCase.objects.filter(pk=item_case.pk, time_status=item_case.time_status).update(time_status=status):
+            changed[status] += 1
+            audit.record(
+                action=f"item_case.{status}",
+                case_number=item_case.case.number,
+                obj=item_case,
+                after={"due_date": str(item_case.due_date)},
+            )
+            for officer in item_case.department.officers.select_related("user"):
+                notify(
+                    recipient=officer.user,
+                    subject="办件时限预警" if status == "warning" else "办件已超期",
+                    body=f"{item_case.case.number} 的“{item_case.item_name}”承诺办结日期 {item_case.due_date}。",
+                    dedup_key=f"time-{status}:{item_case.pk}",
+                    case_number=item_case.case.number,
+                )
+    return changed
