@@ -81,3 +81,14 @@ def other_citizen(db):
     from services.datahub.demo_identities import CITIZEN
 
     return make_citizen(CITIZEN)
+
+
+@pytest.fixture(scope="session")
+def live_departments(tmp_path_factory):
+    """The department systems as a real HTTP server (own process and storage), delays 0.
+    .url (server root), .base_url(code), .secrets {code: secret}, .client(code)."""
+    from tests.services.department_fixtures import start_departments
+
+    server = start_departments(tmp_path_factory.mktemp("live-departments"))
+    yield server
+    server.stop()

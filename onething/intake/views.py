@@ -193,6 +193,15 @@ def _case_context(
     checklist_rows = checklist_form.rows(accept_problems) if checklist_form is not None else []
     row_keys = {row.line.key for row in checklist_rows}
     given = {m.key: m for m in case.materials.all()}
+    material_rows = [
+        {
+            "line": m,
+            "given": given.get(m.key),
+            "notes": presentation.material_notes(m),
+            "items": presentation.item_names(compiled, m.needed_by),
+        }
+        for m in requirements
+    ]
     today = timezone.localdate()
     checks = [
         {
@@ -232,15 +241,9 @@ def _case_context(
         "applicant_id": mask_id_number(case.applicant.id_number),
         "answer_lines": presentation.answer_lines(compiled, case.answers),
         "data_steps": data_steps,
-        "requirements": [
-            {
-                "line": m,
-                "given": given.get(m.key),
-                "notes": presentation.material_notes(m),
-                "items": presentation.item_names(compiled, m.needed_by),
-            }
-            for m in requirements
-        ],
+        "requirements": material_rows,
+        "material_by_key": {row["line"].key: row for row in material_rows},
+        "optional_materials": [row for row in material_rows if not row["line"].required],
         "findings": findings,
         "finding_counts": {level: sum(1 for f in findings if f.level == level) for level in ("error", "warning", "ok")},
         "checklist_rows": checklist_rows,

@@ -13,7 +13,6 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     name="notifications.deliver",
-    queue="notifications",
     bind=True,
     autoretry_for=(TransientDeliveryError,),
     retry_backoff=True,
@@ -31,7 +30,7 @@ def deliver_notification(self, notification_id: int) -> str | None:
         return None
 
 
-@shared_task(name="notifications.reconcile", queue="maintenance", ignore_result=True)
+@shared_task(name="notifications.reconcile", ignore_result=True)
 def reconcile_notifications() -> int:
     """Re-enqueue notifications a lost broker message or a dead worker left unfinished."""
     return services.redeliver_stuck()

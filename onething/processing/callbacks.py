@@ -76,7 +76,8 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
     if created:
         from onething.processing.tasks import apply_callback
 
-        apply_callback.delay_on_commit(receipt.pk)
+        # robust: a broker outage must not fail the callback; the reconciliation applies it
+        transaction.on_commit(lambda: apply_callback.delay(receipt.pk), robust=True)
     return JsonResponse({"status": "accepted" if created else "duplicate", "event_id": event_id})
 
 

@@ -91,13 +91,14 @@ def _materials_for(case: Case, item_code: str) -> list[dict]:
 
 
 def enqueue_dispatch(item_case_id: int, countdown: float = 0) -> None:
-    """Send the dispatch task once the current transaction commits (never before)."""
+    """Send the dispatch task once the current transaction commits (never before). If the
+    broker is unreachable the item case stays ready and the reconciliation sends it."""
     from onething.processing.tasks import dispatch_item_case
 
-    if countdown:
-        transaction.on_commit(lambda: dispatch_item_case.apply_async((item_case_id,), countdown=countdown))
-    else:
-        dispatch_item_case.delay_on_commit(item_case_id)
+    def send() -> None:
+        dispatch_item_case.apply_async((item_case_id,), countdown=countdown or None)
+
+    transaction.on_commit(send, robust=True)
 
 
 # --- dispatch ------------------------------------------------------------------------------
@@ -322,6 +323,7 @@ def reconcile(*, now=None) -> dict[str, int]:
     for pk in ItemCase.objects.filter(state=S.READY, state_changed_at__lt=stale).values_list("pk", flat=True):
         enqueue_dispatch(pk)
         counts["requeued"] += 1
+    counts["callbacks"] = _reapply_callbacks(stale)
     silent = now - timedelta(seconds=settings.POLL_AFTER_SECONDS)
     waiting = ItemCase.objects.filter(
         Q(state=S.RECEIVED) | Q(state=S.IN_PROGRESS), state_changed_at__lt=silent
@@ -329,6 +331,15 @@ def reconcile(*, now=None) -> dict[str, int]:
     for item_case in waiting:
         counts["polled"] += poll(item_case=item_case)
     return counts
+
+
+def _reapply_callbacks(stale) -> int:
+    """Callbacks stored but never applied (their task message was lost)."""
+    from onething.processing.callbacks import apply_receipt
+    from onething.processing.models import CallbackReceipt
+
+    pending = CallbackReceipt.objects.filter(applied_at__isnull=True, received_at__lt=stale)
+    return sum(apply_receipt(receipt_id=pk) == "applied" for pk in pending.values_list("pk", flat=True))
 
 
 def poll(*, item_case: ItemCase) -> int:

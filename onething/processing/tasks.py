@@ -6,26 +6,26 @@ from celery import shared_task
 from onething.processing import services
 
 
-@shared_task(name="processing.dispatch_item_case", queue="dispatch", acks_late=True, ignore_result=True)
+@shared_task(name="processing.dispatch_item_case", acks_late=True, ignore_result=True)
 def dispatch_item_case(item_case_id: int) -> str:
     """Retries are scheduled by the service (backoff with jitter, a new message per try),
     so a lost retry message is found again by the reconciliation."""
     return services.dispatch(item_case_id=item_case_id)
 
 
-@shared_task(name="processing.apply_callback", queue="callbacks", acks_late=True, ignore_result=True)
+@shared_task(name="processing.apply_callback", acks_late=True, ignore_result=True)
 def apply_callback(receipt_id: int) -> str:
     from onething.processing.callbacks import apply_receipt
 
     return apply_receipt(receipt_id=receipt_id)
 
 
-@shared_task(name="processing.reconcile", queue="maintenance", ignore_result=True)
+@shared_task(name="processing.reconcile", ignore_result=True)
 def reconcile() -> dict:
     return services.reconcile()
 
 
-@shared_task(name="processing.mark_time_limits", queue="maintenance", ignore_result=True)
+@shared_task(name="processing.mark_time_limits", ignore_result=True)
 def mark_time_limits() -> dict:
     from onething.processing.timelimits import mark_time_limits as mark
 

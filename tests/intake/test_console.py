@@ -258,7 +258,6 @@ def test_window_intake_of_child_birth_with_deferral_and_pledge(demo_bundles, dat
     response = client.get(form_url)
     assert response.status_code == 200
     page = response.content.decode()
-    open("/tmp/dump_window_form.html", "w").write(page)
     assert MOTHER.name in page and "政府数据" in page and "已调取电子证照" in page
     materials = {m["line"].key: m for m in response.context["materials"]}
     assert {"child-photo", "parentage-proof"} <= set(materials)  # unmarried: proof of parentage, pledgeable
@@ -301,8 +300,6 @@ def test_window_intake_of_child_birth_with_deferral_and_pledge(demo_bundles, dat
     assert case.materials.get(key="bank-card").upload.original_name == "bank-card.pdf"
 
     page = client.get(response["Location"]).content.decode()
-    open("/tmp/dump_case_accepted.html", "w").write(page)
-    open("/tmp/dump_queue.html", "w").write(client.get("/console/").content.decode())
     assert f"/documents/cases/{case.number}/receipt.pdf" in page
     # posting again (back button) does not make a second case
     assert client.post(form_url, post).status_code == 302 and Case.objects.count() == 1
@@ -350,8 +347,6 @@ def test_accept_through_the_page_shows_problems_per_row(demo_bundles, datahub_se
     client = login(HUANGPU)
     response = client.get(f"/console/cases/{case.number}/")
     page = response.content.decode()
-    open("/tmp/dump_case.html", "w").write(page)
-    open("/tmp/dump_queue2.html", "w").write(client.get("/console/").content.decode())
     assert 'class="error"' in page  # missing materials found by the automatic pre-review
     rows = response.context["checklist_rows"]
     post = {row.outcome.html_name: row.outcome.value() or "" for row in rows}
