@@ -223,6 +223,10 @@ CJK_FONT_PATHS = env_list(
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 )
 
+# Mail: printed to the console unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "一件事 <noreply@onething.example>")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

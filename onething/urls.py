@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/intake/", include("onething.intake.api_urls")),
     path("documents/", include("onething.intake.document_urls")),
     path("api/processing/", include("onething.processing.api_urls")),
+    path("workbench/", include("onething.processing.urls")),
     path("", include("onething.apply.urls")),
     path("", include("onething.notice.urls")),
 ]

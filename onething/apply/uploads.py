@@ -336,7 +336,24 @@ def can_read_upload(*, user: Any, upload: Upload) -> bool:
         return True
     if user.is_staff and user.is_superuser:
         return True
-    return _clerk_of_a_case_using(user, upload)
+    return _clerk_of_a_case_using(user, upload) or _officer_of_an_item_case_using(user, upload)
+
+
+def _officer_of_an_item_case_using(user: Any, upload: Upload) -> bool:
+    """Department officers read the materials of their department's item cases."""
+    from onething.cases.models import CaseMaterial
+    from onething.processing.models import ItemCase
+    from onething.processing.selectors import officer_of
+
+    officer = officer_of(user)
+    if officer is None:
+        return False
+    for material in CaseMaterial.objects.filter(upload=upload).select_related("case"):
+        if ItemCase.objects.filter(
+            case=material.case, department=officer.department, item_code__in=material.needed_by
+        ).exists():
+            return True
+    return False
 
 
 def _clerk_of_a_case_using(user: Any, upload: Upload) -> bool:

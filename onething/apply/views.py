@@ -189,8 +189,14 @@ def _case_action(request: HttpRequest, case: Case):
             materials = []
             for name, upload_file in request.FILES.items():
                 upload = upload_create(owner=request.user, file=upload_file)
-                materials.append({"key": name.removeprefix("material__"), "upload": upload.pk,
-                                  "name": upload.original_name, "source": "upload"})
+                materials.append(
+                    {
+                        "key": name.removeprefix("material__"),
+                        "upload": upload.pk,
+                        "name": upload.original_name,
+                        "source": "upload",
+                    }
+                )
             data = {k.removeprefix("field__"): v for k, v in request.POST.items() if k.startswith("field__") and v}
             supplement_supply(item_case=item_case, applicant=request.user, data=data, materials=materials)
             messages.success(request, _("补正材料已提交，部门将继续办理"))

@@ -33,11 +33,19 @@ class Case(models.Model):
     first_time_right = models.BooleanField(_("一次提交通过"), default=True)
     idempotency_key = models.CharField(_("幂等键"), max_length=64)
     centre = models.ForeignKey(
-        "intake.ServiceCentre", null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
+        "intake.ServiceCentre",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
         verbose_name=_("受理中心"),
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_cases",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_cases",
         verbose_name=_("首问负责人"),
     )
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)

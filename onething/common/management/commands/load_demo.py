@@ -107,7 +107,12 @@ class Command(BaseCommand):
             )
             for officer in entry.get("officers", []):
                 user, created = get_user_model().objects.get_or_create(
-                    username=officer["username"], defaults={"role": "officer", "full_name": officer["full_name"]}
+                    username=officer["username"],
+                    defaults={
+                        "role": "officer",
+                        "full_name": officer["full_name"],
+                        "email": f"{officer['username']}@demo.onething.example",
+                    },
                 )
                 if created:
                     user.set_password(OFFICER_PASSWORD)
@@ -132,7 +137,12 @@ class Command(BaseCommand):
             centre.bundles.set(Bundle.objects.filter(code__in=raw["bundles"]))
             for clerk in raw["clerks"]:
                 user, created = get_user_model().objects.get_or_create(
-                    username=clerk["username"], defaults={"role": "clerk", "full_name": clerk["full_name"]}
+                    username=clerk["username"],
+                    defaults={
+                        "role": "clerk",
+                        "full_name": clerk["full_name"],
+                        "email": f"{clerk['username']}@demo.onething.example",
+                    },
                 )
                 if created:
                     user.set_password(CLERK_PASSWORD)

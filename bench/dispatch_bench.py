@@ -1,0 +1,774 @@
+"""Benchmark: fan-out of accepted cases to the department service (一网办理), against a bare
+Celery baseline measured in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/onething \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \\
+    .venv/bin/python bench/dispatch_bench.py --cases 300 --workers 2 --concurrency 8
+
+What it does, all on this machine:
+
+1. creates its own database (``--db-name``, dropped and recreated on the server of
+   DATABASE_URL), migrates it and loads the demo; uses its own Redis database
+   (``--redis-db`` on the server of CELERY_BROKER_URL, flushed at start and end) so that
+   its queues never mix with those of an engine or a test run on the same Redis;
+2. starts the department service (``--delay-scale 0``: decisions within milliseconds), the
+   engine's web server for the callbacks (``manage.py runserver``) and ``--workers`` Celery
+   workers on every engine queue with ``--concurrency`` each;
+3. accepts ``--cases`` child-birth cases without the data hub or the intake UI: the case
+   rows are bulk-created in state accepted, then each is split (``case_split``) in its own
+   transaction, which enqueues its first dispatches on commit. Downstream items are
+   dispatched after their upstream's callback: the real flow, dependency order included;
+4. waits until every case is concluded, running the reconciliation every
+   ``--reconcile-every`` seconds meanwhile as beat would, and measures cases/s, item
+   dispatches/s and the latencies from acceptance to all-dispatched and to concluded;
+5. stops the engine's workers and web server and runs the baseline: as many workers with
+   the same concurrency on the queue ``bench``, and as many tasks as there were item
+   dispatches, each making the same signed submission to the same service and nothing
+   else (bench/baseline_tasks.py);
+6. prints the figures and "target met" or "MISSED" (item dispatches/s >= 0.5 x baseline
+   tasks/s), stops every process and drops its database.
+
+Exit status: 0 when the run completed (whether or not the target was met, unless
+``--require-target``), 1 for a missed target with ``--require-target``, 2 for an error
+(with a message saying what went wrong).
+"""
+
+import argparse
+import io
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_RATIO = 0.5
+ENGINE_QUEUES = "dispatch,callbacks,notifications,maintenance"
+BASELINE_QUEUE = "bench"
+ANSWERS = {"birth_place": "local_hospital", "married": True, "mother_insured": True}
+BUNDLE = "child-birth"
+LISTENING = re.compile(r"listening on (http://[\d.]+:\d+)")
+
+
+class BenchError(Exception):
+    """Something kept the benchmark from running; the message says what."""
+
+
+# --- command line and environment ------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Fan-out of accepted cases to the department service, against a bare Celery baseline.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Needs DATABASE_URL=postgres://... and CELERY_BROKER_URL=redis://... (see the module docstring).",
+    )
+    parser.add_argument("--cases", type=int, default=200, help="accepted cases to push through (default 200)")
+    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (default 2)")
+    parser.add_argument("--concurrency", type=int, default=8, help="pool size of each worker (default 8)")
+    parser.add_argument(
+        "--reconcile-every", type=float, default=5.0, help="seconds between reconciliation runs (default 5)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=None, help="seconds each phase may take (default 60 + 1 s per case)"
+    )
+    parser.add_argument(
+        "--db-name", default="onething_bench", help="database created for the run (default %(default)s)"
+    )
+    parser.add_argument(
+        "--redis-db", type=int, default=13, help="Redis database number used for the run, flushed (default 13)"
+    )
+    parser.add_argument(
+        "--worker-log-level", default="WARNING", help="log level of the Celery workers (default WARNING)"
+    )
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs (else kept on errors only)")
+    parser.add_argument("--require-target", action="store_true", help="exit with 1 when the target is missed")
+    args = parser.parse_args(argv)
+    if args.cases < 1 or args.workers < 1 or args.concurrency < 1:
+        parser.error("--cases, --workers and --concurrency must be at least 1")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
+        parser.error("--db-name: lower-case letters, digits and underscores only")
+    if args.timeout is None:
+        args.timeout = 60.0 + args.cases
+    return args
+
+
+@dataclass(frozen=True)
+class Targets:
+    database_url: str  # of the bench database
+    maintenance: dict  # psycopg connection arguments for the server's "postgres" database
+    db_name: str
+    broker_url: str  # of the bench Redis database
+
+
+def targets_from_environment(db_name: str, redis_db: int) -> Targets:
+    database_url = os.environ.get("DATABASE_URL", "")
+    broker_url = os.environ.get("CELERY_BROKER_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        raise BenchError(
+            "DATABASE_URL must point at PostgreSQL (postgres://user@host:port/db): the benchmark creates its "
+            f"own database on that server. Got: {database_url or '(not set)'}"
+        )
+    if not broker_url.startswith("redis://"):
+        raise BenchError(
+            "CELERY_BROKER_URL must point at Redis (redis://host:port/db): the benchmark uses its own database "
+            f"number on that server. Got: {broker_url or '(not set)'}"
+        )
+    if not 0 <= redis_db <= 15:
+        raise BenchError("--redis-db must be between 0 and 15")
+    given = urlsplit(database_url)
+    if given.path.strip("/") == db_name:
+        raise BenchError(f"--db-name {db_name} is the database of DATABASE_URL; the benchmark would drop it")
+    broker = urlsplit(broker_url)
+    if broker.path.strip("/") == str(redis_db) or (redis_db == 0 and broker.path.strip("/") in {"", "0"}):
+        raise BenchError(f"--redis-db {redis_db} is the database of CELERY_BROKER_URL; the benchmark flushes it")
+    maintenance = {
+        "dbname": "postgres",
+        "user": given.username or "postgres",
+        "password": given.password or None,
+        "host": given.hostname or "127.0.0.1",
+        "port": given.port or 5432,
+        "connect_timeout": 5,
+    }
+    return Targets(
+        database_url=urlunsplit((given.scheme, given.netloc, f"/{db_name}", given.query, "")),
+        maintenance={k: v for k, v in maintenance.items() if v is not None},
+        db_name=db_name,
+        broker_url=urlunsplit((broker.scheme, broker.netloc, f"/{redis_db}", broker.query, "")),
+    )
+
+
+def recreate_database(targets: Targets) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(**targets.maintenance, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{targets.db_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{targets.db_name}"')
+    except psycopg.Error as error:
+        raise BenchError(f"cannot create the database {targets.db_name}: {error}") from error
+
+
+def drop_database(targets: Targets) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(**targets.maintenance, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{targets.db_name}" WITH (FORCE)')
+    except psycopg.Error as error:
+        print(f"warning: could not drop the database {targets.db_name}: {error}", file=sys.stderr)
+
+
+def flush_redis(broker_url: str) -> None:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        client = Redis.from_url(broker_url, socket_timeout=5)
+        client.flushdb()
+        client.close()
+    except RedisError as error:
+        raise BenchError(f"cannot reach Redis at {broker_url}: {error}") from error
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- processes -------------------------------------------------------------------------------
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def cpu_seconds(self) -> float:
+        return group_cpu_seconds(self.popen.pid)
+
+    def stop(self, timeout: float = 20) -> None:
+        """SIGTERM the process group (a worker's pool children too); SIGKILL if it lingers."""
+        if self.popen.poll() is not None:
+            return
+        try:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+
+@dataclass
+class Machine:
+    """Every process the benchmark started, and where their logs go."""
+
+    log_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    processes: list[Process] = field(default_factory=list)
+
+    def spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> Process:
+        log_path = self.log_dir / f"{name}.log"
+        with log_path.open("wb") as log:
+            popen = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env if env is not None else self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        process = Process(name, popen, log_path)
+        self.processes.append(process)
+        return process
+
+    def stop(self, processes: list[Process] | None = None) -> None:
+        for process in list(processes if processes is not None else self.processes):
+            process.stop()
+            if process in self.processes:
+                self.processes.remove(process)
+
+    def check_alive(self) -> None:
+        for process in self.processes:
+            if not process.alive():
+                raise BenchError(
+                    f"{process.name} exited with {process.popen.returncode}; its log:\n{process.log_tail()}"
+                )
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU of a process group, reaped children included (Linux /proc)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:  # pgrp; then utime, stime, cutime, cstime at 11..14
+            total += sum(int(value) for value in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[int, int]:
+    """Busy and total jiffies of all CPUs since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
+@dataclass
+class CpuMeter:
+    """Where the CPU went during a phase: each of our processes, this process, the machine."""
+
+    machine: "Machine"
+    start: dict[str, float] = field(default_factory=dict)
+    busy_start: tuple[int, int] = (0, 0)
+    wall_start: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.start = self._snapshot()
+        self.busy_start = machine_busy()
+        self.wall_start = time.monotonic()
+
+    def _snapshot(self) -> dict[str, float]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        counts = {"bench": usage.ru_utime + usage.ru_stime}
+        for process in self.machine.processes:
+            group = "workers" if process.name.startswith("worker-") else process.name
+            counts[group] = counts.get(group, 0.0) + process.cpu_seconds()
+        return counts
+
+    def summary(self) -> str:
+        now = self._snapshot()
+        busy, total = machine_busy()
+        share = (busy - self.busy_start[0]) / max(1, total - self.busy_start[1])
+        wall = time.monotonic() - self.wall_start
+        ours = {name: now[name] - self.start.get(name, 0.0) for name in now}
+        parts = ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(ours.items(), key=lambda kv: -kv[1]))
+        cores = os.cpu_count() or 1
+        return (
+            f"CPU s in {wall:.1f} s wall: {parts} (ours {sum(ours.values()):.1f} of {wall * cores:.1f} available); "
+            f"machine busy {share:.0%} (PostgreSQL, Redis and other users' processes included)"
+        )
+
+
+def wait_for(what: str, condition, timeout: float, machine: Machine, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        machine.check_alive()
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def start_departments(machine: Machine, data_dir: Path) -> str:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("DEPARTMENT_")}
+    command = [sys.executable, "-m", "services.department", "--host", "127.0.0.1", "--port", "0"]
+    command += ["--data-dir", str(data_dir), "--delay-scale", "0", "--quiet"]
+    process = machine.spawn("department", command, env=env)
+
+    def listening() -> str | None:
+        found = LISTENING.search(process.log_path.read_text(errors="replace"))
+        return found.group(1) if found and _answers(f"{found.group(1)}/health") else None
+
+    return wait_for("the department service", listening, 30, machine)
+
+
+def _answers(url: str) -> bool:
+    import requests
+
+    try:
+        requests.get(url, timeout=1)
+    except requests.RequestException:
+        return False
+    return True
+
+
+def start_web(machine: Machine, port: int) -> Process:
+    command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"]
+    process = machine.spawn("web", command)
+    wait_for("the engine's web server", lambda: _answers(f"http://127.0.0.1:{port}/"), 60, machine, 0.2)
+    return process
+
+
+def start_workers(
+    machine: Machine, *, kind: str, count: int, concurrency: int, queues: str, log_level: str = "WARNING"
+) -> list[Process]:
+    ready_dir = Path(machine.env["BENCH_READY_DIR"])
+    started = []
+    for index in range(1, count + 1):
+        name = f"{kind}{index}"
+        command = [sys.executable, "-m", "celery", "-A", "onething", "worker", "-I", "bench.baseline_tasks"]
+        command += ["-Q", queues, "-c", str(concurrency), "-n", f"{name}@bench", "-l", log_level]
+        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        started.append(machine.spawn(f"worker-{name}", command))
+
+    def all_ready() -> bool:
+        return all((ready_dir / f"{p.name.removeprefix('worker-')}@bench.ready").exists() for p in started)
+
+    wait_for(f"{count} {kind} worker(s) to be ready", all_ready, 90, machine, 0.2)
+    return started
+
+
+# --- the engine run --------------------------------------------------------------------------
+
+
+def setup_django(machine: Machine) -> None:
+    os.environ.update(machine.env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onething.settings")
+    import django
+
+    django.setup()
+
+
+def prepare_catalogue() -> None:
+    from django.core.management import call_command
+
+    quiet = io.StringIO()
+    call_command("migrate", verbosity=0, interactive=False, stdout=quiet)
+    call_command("load_demo", verbosity=0, stdout=quiet)
+
+
+def accept_cases(count: int) -> tuple[list[int], float]:
+    """Bulk-create accepted child-birth cases and split each in its own transaction."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
+
+    from onething.apply.selectors import form_for
+    from onething.cases.models import Case
+    from onething.catalog import situations
+    from onething.catalog.selectors import published_version
+    from onething.notice.selectors import compiled_version
+    from onething.processing.services import case_split
+    from services.datahub.demo_identities import MOTHER
+
+    version = published_version(bundle_code=BUNDLE)
+    answers, errors = situations.check_answers(compiled_version(version=version).questions, ANSWERS)
+    if errors:
+        raise BenchError(f"the demo answers are not valid for {BUNDLE}: {errors}")
+    form = form_for(version=version, answers=answers)
+    data = {f.key: f.example() for f in form.fields}
+    citizen = get_user_model().objects.get(username=MOTHER.id_number)
+    stamp = f"{time.time_ns() // 1_000_000 % 10**10:010d}"
+    Case.objects.bulk_create(
+        Case(
+            number=f"BENCH{stamp}{i:06d}",
+            version=version,
+            applicant=citizen,
+            state=Case.State.ACCEPTED,
+            answers=answers,
+            data=data,
+            field_count=len(form.fields),
+            idempotency_key=f"bench-{stamp}-{i}",
+        )
+        for i in range(count)
+    )
+    cases = list(Case.objects.filter(number__startswith=f"BENCH{stamp}").select_related("version").order_by("pk"))
+    started = time.monotonic()
+    for case in cases:
+        with transaction.atomic():
+            Case.objects.filter(pk=case.pk).update(accepted_at=timezone.now())
+            case_split(case=case)
+    return [case.pk for case in cases], time.monotonic() - started
+
+
+@dataclass
+class Reconciliation:
+    runs: int = 0
+    found: dict[str, int] = field(default_factory=dict)
+    last: float = 0.0  # the first run comes at once
+
+    def maybe_run(self, every: float) -> None:
+        if time.monotonic() - self.last < every:
+            return
+        from onething.processing import services
+
+        for key, value in services.reconcile().items():
+            self.found[key] = self.found.get(key, 0) + value
+        self.runs += 1
+        self.last = time.monotonic()
+
+    def summary(self) -> str:
+        found = ", ".join(f"{key} {value}" for key, value in sorted(self.found.items())) or "nothing to run"
+        return f"{self.runs} run(s), found: {found}"
+
+
+def wait_until_concluded(
+    case_ids: list[int], timeout: float, reconcile_every: float, machine: Machine
+) -> Reconciliation:
+    from onething.cases.models import Case
+    from onething.processing.models import ItemCase
+
+    reconciliation = Reconciliation()
+    deadline = time.monotonic() + timeout
+    open_cases = len(case_ids)
+    while time.monotonic() < deadline:
+        machine.check_alive()
+        open_cases = Case.objects.filter(pk__in=case_ids, state=Case.State.PROCESSING).count()
+        if open_cases == 0:
+            return reconciliation
+        dead = ItemCase.objects.filter(case_id__in=case_ids, state=ItemCase.State.DEAD)
+        if dead.exists():
+            first = dead.first()
+            raise BenchError(
+                f"{dead.count()} item case(s) dead-lettered, e.g. {first.idempotency_key}: {first.last_error}"
+            )
+        reconciliation.maybe_run(reconcile_every)
+        time.sleep(0.2)
+    states: dict[str, int] = {}
+    for state in ItemCase.objects.filter(case_id__in=case_ids).values_list("state", flat=True):
+        states[state] = states.get(state, 0) + 1
+    raise BenchError(
+        f"{open_cases} of {len(case_ids)} cases not concluded after {timeout:.0f} s; "
+        f"item cases by state: {states}; logs in {machine.log_dir}"
+    )
+
+
+@dataclass
+class EngineFigures:
+    cases: int
+    item_cases: int
+    acceptance_seconds: float
+    dispatch_span: float  # first acceptance -> last dispatched_at
+    conclude_span: float  # first acceptance -> last concluded_at
+    to_dispatched: list[float]
+    to_concluded: list[float]
+    attempts: int
+
+    @property
+    def dispatches_per_second(self) -> float:
+        return self.item_cases / self.dispatch_span
+
+    @property
+    def cases_per_second(self) -> float:
+        return self.cases / self.conclude_span
+
+
+def engine_figures(case_ids: list[int], acceptance_seconds: float) -> EngineFigures:
+    from django.db.models import Max, Sum
+
+    from onething.cases.models import Case
+    from onething.processing.models import ItemCase
+
+    times = Case.objects.filter(pk__in=case_ids).values_list("pk", "accepted_at", "concluded_at")
+    cases = {pk: (accepted, concluded) for pk, accepted, concluded in times}
+    dispatched = dict(
+        ItemCase.objects.filter(case_id__in=case_ids)
+        .values("case_id")
+        .annotate(last=Max("dispatched_at"))
+        .values_list("case_id", "last")
+    )
+    items = ItemCase.objects.filter(case_id__in=case_ids)
+    missing = [pk for pk in case_ids if dispatched.get(pk) is None or cases[pk][1] is None]
+    if missing:
+        raise BenchError(f"{len(missing)} case(s) have no dispatch or conclusion time, e.g. case id {missing[0]}")
+    first = min(accepted for accepted, _ in cases.values())
+    return EngineFigures(
+        cases=len(case_ids),
+        item_cases=items.count(),
+        acceptance_seconds=acceptance_seconds,
+        dispatch_span=(max(dispatched.values()) - first).total_seconds(),
+        conclude_span=(max(concluded for _, concluded in cases.values()) - first).total_seconds(),
+        to_dispatched=[(dispatched[pk] - cases[pk][0]).total_seconds() for pk in case_ids],
+        to_concluded=[(cases[pk][1] - cases[pk][0]).total_seconds() for pk in case_ids],
+        attempts=items.aggregate(total=Sum("attempts"))["total"] or 0,
+    )
+
+
+# --- the baseline ----------------------------------------------------------------------------
+
+
+def baseline_payloads(case_ids: list[int]) -> list[dict]:
+    """The same submissions the engine made: department, item and data of each item case."""
+    from onething.processing.models import ItemCase
+
+    payloads = []
+    for item_case in ItemCase.objects.filter(case_id__in=case_ids).select_related("case", "department__endpoint"):
+        endpoint = item_case.department.endpoint
+        payloads.append(
+            {
+                "base_url": endpoint.base_url,
+                "department": item_case.department.code,
+                "secret": endpoint.secret,
+                "item_code": item_case.item_code,
+                "case_number": item_case.case.number,
+                "data": item_case.data,
+            }
+        )
+    return payloads
+
+
+@dataclass
+class BaselineFigures:
+    tasks: int
+    seconds: float
+    failed: int
+
+    @property
+    def tasks_per_second(self) -> float:
+        return self.tasks / self.seconds
+
+
+def run_baseline(payloads: list[dict], broker_url: str, timeout: float, machine: Machine) -> BaselineFigures:
+    from redis import Redis
+
+    from bench.baseline_tasks import DONE_KEY, FAILED_KEY, enqueue
+
+    redis = Redis.from_url(broker_url)
+    redis.delete(DONE_KEY, FAILED_KEY)
+    started = time.monotonic()
+    for payload in payloads:
+        enqueue(**payload)
+    deadline = started + timeout
+    done = failed = 0
+    while time.monotonic() < deadline:
+        done, failed = (int(value or 0) for value in redis.mget(DONE_KEY, FAILED_KEY))
+        if done + failed >= len(payloads):
+            return BaselineFigures(tasks=done, seconds=time.monotonic() - started, failed=failed)
+        machine.check_alive()
+        time.sleep(0.01)
+    raise BenchError(f"baseline: {done} done, {failed} failed of {len(payloads)} tasks after {timeout:.0f} s")
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, int(-(-share * len(ordered) // 1)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def report(
+    args: argparse.Namespace,
+    engine: EngineFigures,
+    baseline: BaselineFigures,
+    recon: Reconciliation,
+    cpu: tuple[str, str] = ("", ""),
+) -> bool:
+    ratio = engine.dispatches_per_second / baseline.tasks_per_second
+    met = ratio >= TARGET_RATIO
+    rows = [
+        (
+            "engine item dispatches/s",
+            f"{engine.dispatches_per_second:8.1f}",
+            f"{engine.item_cases} item cases of {engine.cases} cases, first acceptance to last dispatch "
+            f"{engine.dispatch_span:.2f} s ({engine.attempts} dispatch attempts)",
+        ),
+        (
+            "baseline tasks/s",
+            f"{baseline.tasks_per_second:8.1f}",
+            f"{baseline.tasks} bare submissions in {baseline.seconds:.2f} s"
+            + (f", {baseline.failed} failed" if baseline.failed else ""),
+        ),
+        ("ratio", f"{ratio:8.2f}", f"target >= {TARGET_RATIO:.2f}: {'target met' if met else 'MISSED'}"),
+        (
+            "cases/s",
+            f"{engine.cases_per_second:8.1f}",
+            f"first acceptance to last conclusion {engine.conclude_span:.2f} s",
+        ),
+        (
+            "acceptance -> all dispatched",
+            f"p50 {percentile(engine.to_dispatched, 0.50):.3f} s",
+            f"p99 {percentile(engine.to_dispatched, 0.99):.3f} s, max {max(engine.to_dispatched):.3f} s",
+        ),
+        (
+            "acceptance -> concluded",
+            f"p50 {percentile(engine.to_concluded, 0.50):.3f} s",
+            f"p99 {percentile(engine.to_concluded, 0.99):.3f} s, max {max(engine.to_concluded):.3f} s",
+        ),
+        ("acceptance (case_split)", f"{engine.acceptance_seconds:6.2f} s", f"{engine.cases} cases, main process"),
+        ("reconcile", "", recon.summary()),
+        ("engine run", "", cpu[0]),
+        ("baseline run", "", cpu[1]),
+    ]
+    print()
+    print(
+        f"dispatch benchmark: {args.cases} cases, {args.workers} worker(s) x concurrency {args.concurrency}, "
+        f"{os.cpu_count()} CPU(s), department service --delay-scale 0"
+    )
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, note in rows:
+        print(f"  {name:<{width}}  {value:>10}   {note}")
+    print(f"result: {'target met' if met else 'MISSED'} (engine {ratio:.2f} x baseline)")
+    return met
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    targets = targets_from_environment(args.db_name, args.redis_db)
+    work_dir = Path(tempfile.mkdtemp(prefix="dispatch-bench-"))
+    machine = Machine(log_dir=work_dir)
+    created_db = completed = False
+    try:
+        flush_redis(targets.broker_url)
+        print(f"database {targets.db_name}, Redis {targets.broker_url}, logs in {work_dir}", flush=True)
+        recreate_database(targets)
+        created_db = True
+        department_url = start_departments(machine, work_dir / "departments")
+        web_port = free_port()
+        ready_dir = work_dir / "ready"
+        ready_dir.mkdir()
+        machine.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DEPARTMENT_")},
+            "DJANGO_SETTINGS_MODULE": "onething.settings",
+            "DATABASE_URL": targets.database_url,
+            "CELERY_BROKER_URL": targets.broker_url,
+            "DEPARTMENT_SERVICE_URL": department_url,
+            "CALLBACK_BASE_URL": f"http://127.0.0.1:{web_port}",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
+            "ONETHING_VAR_DIR": str(work_dir / "var"),
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "BENCH_READY_DIR": str(ready_dir),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        setup_django(machine)
+        started = time.monotonic()
+        prepare_catalogue()
+        print(f"migrated and loaded the demo in {time.monotonic() - started:.1f} s", flush=True)
+
+        web = start_web(machine, web_port)
+        workers = start_workers(
+            machine,
+            kind="engine",
+            count=args.workers,
+            concurrency=args.concurrency,
+            queues=ENGINE_QUEUES,
+            log_level=args.worker_log_level,
+        )
+        print(f"department service {department_url}, web :{web_port}, {args.workers} engine worker(s)", flush=True)
+        engine_cpu = CpuMeter(machine)
+        case_ids, acceptance_seconds = accept_cases(args.cases)
+        print(f"accepted {len(case_ids)} cases in {acceptance_seconds:.2f} s; waiting for them to conclude", flush=True)
+        recon = wait_until_concluded(case_ids, args.timeout, args.reconcile_every, machine)
+        engine_cpu_summary = engine_cpu.summary()
+        engine = engine_figures(case_ids, acceptance_seconds)
+        print(f"engine done: {engine.item_cases} item cases in {engine.conclude_span:.2f} s", flush=True)
+
+        payloads = baseline_payloads(case_ids)
+        from django.db import connections
+
+        connections.close_all()
+        machine.stop([*workers, web])
+        baseline_workers = start_workers(
+            machine,
+            kind="bare",
+            count=args.workers,
+            concurrency=args.concurrency,
+            queues=BASELINE_QUEUE,
+            log_level=args.worker_log_level,
+        )
+        baseline_cpu = CpuMeter(machine)
+        baseline = run_baseline(payloads, targets.broker_url, args.timeout, machine)
+        baseline_cpu_summary = baseline_cpu.summary()
+        machine.stop(baseline_workers)
+        met = report(args, engine, baseline, recon, cpu=(engine_cpu_summary, baseline_cpu_summary))
+        completed = True
+        return 1 if args.require_target and not met else 0
+    finally:
+        machine.stop()
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # Django may not be set up yet
+            pass
+        if created_db and not args.keep_db:
+            drop_database(targets)
+        try:
+            flush_redis(targets.broker_url)
+        except BenchError as error:
+            print(f"warning: {error}", file=sys.stderr)
+        if completed and not args.keep_logs:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        else:
+            print(f"logs kept in {work_dir}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except BenchError as error:
+        print(f"dispatch_bench: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dispatch_bench: interrupted", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
