@@ -34,6 +34,7 @@ Exit status: 0 when the run completed (whether or not the target was met, unless
 """
 
 import argparse
+import contextlib
 import io
 import os
 import re
@@ -393,8 +394,9 @@ def prepare_catalogue() -> None:
     from django.core.management import call_command
 
     quiet = io.StringIO()
-    call_command("migrate", verbosity=0, interactive=False, stdout=quiet)
-    call_command("load_demo", verbosity=0, stdout=quiet)
+    with contextlib.redirect_stdout(quiet):  # data migrations print what they seeded
+        call_command("migrate", verbosity=0, interactive=False, stdout=quiet)
+        call_command("load_demo", verbosity=0, stdout=quiet)
 
 
 def accept_cases(count: int) -> tuple[list[int], float]:

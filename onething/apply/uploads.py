@@ -347,13 +347,22 @@ def _officer_of_an_item_case_using(user: Any, upload: Upload) -> bool:
 
     officer = officer_of(user)
     if officer is None:
-        return False
+        return _applicant_of_a_certificate(user, upload)
     for material in CaseMaterial.objects.filter(upload=upload).select_related("case"):
         if ItemCase.objects.filter(
             case=material.case, department=officer.department, item_code__in=material.needed_by
         ).exists():
             return True
-    return False
+    supplied = ItemCase.objects.filter(department=officer.department, case__applicant_id=upload.owner_id)
+    return any(m.get("upload") == upload.pk for ic in supplied.only("materials") for m in ic.materials)
+
+
+def _applicant_of_a_certificate(user: Any, upload: Upload) -> bool:
+    """A certificate a department officer uploaded belongs to the case's applicant too."""
+    from onething.processing.models import ItemCase
+
+    issued = ItemCase.objects.filter(case__applicant=user).exclude(certificate={}).only("certificate")
+    return any(ic.certificate.get("upload") == upload.pk for ic in issued)
 
 
 def _clerk_of_a_case_using(user: Any, upload: Upload) -> bool:

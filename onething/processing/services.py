@@ -293,13 +293,16 @@ def supplement_supply(*, item_case: ItemCase, applicant, data: dict, materials: 
     if item_case.state != S.SUPPLEMENT:
         return item_case
     adapter_for(item_case.department).supplement(item_case=item_case, data=data, materials=materials)
-    ItemCase.objects.filter(pk=item_case.pk).update(data={**item_case.data, **data})
+    supplied = [{**m, "source": "supplement"} for m in materials]
+    ItemCase.objects.filter(pk=item_case.pk).update(
+        data={**item_case.data, **data}, materials=[*item_case.materials, *supplied]
+    )
     audit.record(
         action="item_case.supplemented",
         actor=applicant,
         case_number=item_case.case.number,
         obj=item_case,
-        after={"fields": sorted(data), "materials": [m.get("key") for m in materials]},
+        after={"fields": sorted(data), "materials": supplied},
     )
     return apply_status(
         item_case_id=item_case.pk, status=DepartmentStatus(state=S.IN_PROGRESS), actor=applicant, source="supplement"
