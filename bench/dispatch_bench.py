@@ -261,19 +261,33 @@ class Machine:
                 )
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU of a process group, reaped children included (Linux /proc)."""
-    total = 0
+def _proc_stats():
+    """(command name, process group, CPU ticks incl. reaped children) of every process (Linux /proc)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
+        except (OSError, ValueError):
             continue
-        if int(fields[2]) == pgid:  # pgrp; then utime, stime, cutime, cstime at 11..14
-            total += sum(int(value) for value in fields[11:15])
-    return total / os.sysconf("SC_CLK_TCK")
+        fields = tail.split()  # state, ppid, pgrp, ...; utime, stime, cutime, cstime at 11..14
+        yield head.split("(", 1)[-1], int(fields[2]), sum(int(value) for value in fields[11:15])
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU of a process group, reaped children included."""
+    return sum(ticks for _, group, ticks in _proc_stats() if group == pgid) / os.sysconf("SC_CLK_TCK")
+
+
+def servers_cpu_seconds() -> dict[str, float]:
+    """CPU of the PostgreSQL and Redis servers (all their clients, not only ours)."""
+    totals = {"postgres*": 0.0, "redis*": 0.0}
+    for name, _, ticks in _proc_stats():
+        if name == "postgres":
+            totals["postgres*"] += ticks
+        elif name.startswith("redis-server"):
+            totals["redis*"] += ticks
+    return {name: ticks / os.sysconf("SC_CLK_TCK") for name, ticks in totals.items()}
 
 
 def machine_busy() -> tuple[int, int]:
@@ -302,19 +316,19 @@ class CpuMeter:
         for process in self.machine.processes:
             group = "workers" if process.name.startswith("worker-") else process.name
             counts[group] = counts.get(group, 0.0) + process.cpu_seconds()
-        return counts
+        return counts | servers_cpu_seconds()
 
     def summary(self) -> str:
         now = self._snapshot()
         busy, total = machine_busy()
         share = (busy - self.busy_start[0]) / max(1, total - self.busy_start[1])
         wall = time.monotonic() - self.wall_start
-        ours = {name: now[name] - self.start.get(name, 0.0) for name in now}
-        parts = ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(ours.items(), key=lambda kv: -kv[1]))
+        used = {name: now[name] - self.start.get(name, 0.0) for name in now}
+        parts = ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(used.items(), key=lambda kv: -kv[1]))
         cores = os.cpu_count() or 1
         return (
-            f"CPU s in {wall:.1f} s wall: {parts} (ours {sum(ours.values()):.1f} of {wall * cores:.1f} available); "
-            f"machine busy {share:.0%} (PostgreSQL, Redis and other users' processes included)"
+            f"CPU s in {wall:.1f} s wall ({wall * cores:.1f} available): {parts}; "
+            f"machine busy {share:.0%} (* = whole server, other users' clients included)"
         )
 
 
@@ -760,8 +774,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"logs kept in {work_dir}", file=sys.stderr)
 
 
+def _interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM: clean up as for Ctrl-C (the finally of run)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         return run(args)
     except BenchError as error:

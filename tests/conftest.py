@@ -3,6 +3,13 @@
 import pytest
 
 
+def pytest_configure(config):
+    """A fast password hasher for tests: the demo loader creates two dozen accounts."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def published_sample(db):
     """The sample bundle, imported and published through the definition format."""
