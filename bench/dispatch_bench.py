@@ -698,7 +698,7 @@ def run(args: argparse.Namespace) -> int:
         ready_dir = work_dir / "ready"
         ready_dir.mkdir()
         machine.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("DEPARTMENT_")},
+            **os.environ,  # the shell's engine settings (CONN_MAX_AGE, DEPARTMENT_TIMEOUT, ...) apply
             "DJANGO_SETTINGS_MODULE": "onething.settings",
             "DATABASE_URL": targets.database_url,
             "CELERY_BROKER_URL": targets.broker_url,
@@ -768,7 +768,7 @@ def run(args: argparse.Namespace) -> int:
             flush_redis(targets.broker_url)
         except BenchError as error:
             print(f"warning: {error}", file=sys.stderr)
-        if completed and not args.keep_logs:
+        if (completed and not args.keep_logs) or not any(work_dir.glob("*.log")):
             shutil.rmtree(work_dir, ignore_errors=True)
         else:
             print(f"logs kept in {work_dir}", file=sys.stderr)
