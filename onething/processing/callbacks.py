@@ -31,9 +31,8 @@ def _error(status: int, code: str, message: str, message_en: str) -> JsonRespons
 
 
 def seen_nonce(nonce: str, timestamp: int) -> bool:
-    """Remember a nonce; True if it was already used within the replay window."""
-    cutoff = timezone.now() - timedelta(seconds=2 * settings.CALLBACK_REPLAY_WINDOW_SECONDS)
-    CallbackNonce.objects.filter(seen_at__lt=cutoff).delete()
+    """Remember a nonce; True if it was already used within the replay window. (Old
+    nonces are pruned by the reconciliation, off the hot path.)"""
     try:
         with transaction.atomic():
             CallbackNonce.objects.create(nonce=nonce)
@@ -79,6 +78,11 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
         # robust: a broker outage must not fail the callback; the reconciliation applies it
         transaction.on_commit(lambda: apply_callback.delay(receipt.pk), robust=True)
     return JsonResponse({"status": "accepted" if created else "duplicate", "event_id": event_id})
+
+
+def prune_nonces() -> int:
+    cutoff = timezone.now() - timedelta(seconds=2 * settings.CALLBACK_REPLAY_WINDOW_SECONDS)
+    return CallbackNonce.objects.filter(seen_at__lt=cutoff).delete()[0]
 
 
 def status_from_payload(payload: dict) -> DepartmentStatus | None:

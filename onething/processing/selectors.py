@@ -14,7 +14,10 @@ def adapter_for(department) -> DepartmentAdapter:
     import onething.processing.adapters.http
     import onething.processing.adapters.workbench  # noqa: F401
 
-    endpoint = DepartmentEndpoint.objects.filter(department=department).first()
+    try:
+        endpoint = department.endpoint  # preloaded with select_related("department__endpoint")
+    except DepartmentEndpoint.DoesNotExist:
+        endpoint = None
     name = endpoint.adapter if endpoint else DepartmentEndpoint.Adapter.WORKBENCH
     return registry.get(name)(endpoint)
 

@@ -140,14 +140,10 @@ def _dispatched(item_case: ItemCase, reference: str) -> None:
         due = add_working_days(start=today, days=item_case.committed_days)
     except NoScheduleForYear:
         due = None  # stated on the oversight view as "no schedule"; never guessed from weekends
-    transitions.move(
-        item_case=item_case,
-        action="dispatched",
-        reference=reference,
-        dispatched_at=timezone.now(),
-        due_date=due,
-        last_error="",
-    )
+    details = {"reference": reference, "dispatched_at": timezone.now(), "due_date": due}
+    if not transitions.move(item_case=item_case, action="dispatched", last_error="", **details):
+        # the department's answer overtook us (callback before this commit): keep its state
+        ItemCase.objects.filter(pk=item_case.pk, reference="").update(**details)
 
 
 def redispatch(*, item_case: ItemCase, actor) -> bool:
@@ -164,9 +160,10 @@ def redispatch(*, item_case: ItemCase, actor) -> bool:
 def apply_status(*, item_case_id: int, status: DepartmentStatus, actor=None, source: str = "callback") -> ItemCase:
     """Apply what the department says, then fan in: release, cancel or conclude."""
     with transaction.atomic():
-        item_case = ItemCase.objects.select_related("case").get(pk=item_case_id)
-        case = Case.objects.select_for_update().get(pk=item_case.case_id)  # the fan-in lock
-        item_case = ItemCase.objects.select_related("case").get(pk=item_case_id)
+        case_id = ItemCase.objects.values_list("case_id", flat=True).get(pk=item_case_id)
+        case = Case.objects.select_for_update().select_related("version").get(pk=case_id)  # the fan-in lock
+        item_case = ItemCase.objects.get(pk=item_case_id)
+        item_case.case = case
         if item_case.state in FINAL_STATES:
             return item_case
         _apply(item_case, status, actor, source)
@@ -227,7 +224,9 @@ def _resume(item_case: ItemCase, today: date) -> dict:
 
 
 def _fan_in(case: Case) -> None:
-    siblings = {ic.item_code: ic for ic in ItemCase.objects.filter(case=case).select_related("case")}
+    siblings = {ic.item_code: ic for ic in ItemCase.objects.filter(case=case)}
+    for sibling in siblings.values():
+        sibling.case = case
     compiled = compiled_version(version=case.version)
     changed = True
     while changed:  # cancellations cascade down the dependency chain
@@ -327,6 +326,9 @@ def reconcile(*, now=None) -> dict[str, int]:
         enqueue_dispatch(pk)
         counts["requeued"] += 1
     counts["callbacks"] = _reapply_callbacks(stale)
+    from onething.processing.callbacks import prune_nonces
+
+    prune_nonces()
     silent = now - timedelta(seconds=settings.POLL_AFTER_SECONDS)
     waiting = ItemCase.objects.filter(
         Q(state=S.RECEIVED) | Q(state=S.IN_PROGRESS), state_changed_at__lt=silent

@@ -24,10 +24,11 @@ ALLOWED = {
     "dispatched": ({S.DISPATCHING}, S.RECEIVED),
     "dead_letter": ({S.DISPATCHING, S.READY}, S.DEAD),
     "redispatch": ({S.DEAD}, S.READY),
-    "in_progress": ({S.RECEIVED, S.SUPPLEMENT}, S.IN_PROGRESS),
-    "supplement_requested": ({S.RECEIVED, S.IN_PROGRESS}, S.SUPPLEMENT),
-    "approved": ({S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT}, S.APPROVED),
-    "rejected": ({S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT}, S.REJECTED),
+    # a fast department may call back before the dispatching worker has recorded "received"
+    "in_progress": ({S.DISPATCHING, S.RECEIVED, S.SUPPLEMENT}, S.IN_PROGRESS),
+    "supplement_requested": ({S.DISPATCHING, S.RECEIVED, S.IN_PROGRESS}, S.SUPPLEMENT),
+    "approved": ({S.DISPATCHING, S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT}, S.APPROVED),
+    "rejected": ({S.DISPATCHING, S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT}, S.REJECTED),
     "cancelled": ({S.WAITING, S.READY, S.DEAD}, S.CANCELLED),
     "reset_stuck": ({S.DISPATCHING}, S.READY),
 }
@@ -37,9 +38,10 @@ QUIET = {"claim"}  # too frequent and fully described by what follows; not audit
 def move(*, item_case: ItemCase, action: str, actor=None, note: str = "", **changes) -> bool:
     """Apply ``action`` if the item case is in one of its source states."""
     sources, target = ALLOWED[action]
+    now = timezone.now()
     with transaction.atomic():
         updated = ItemCase.objects.filter(pk=item_case.pk, state__in=sources).update(
-            state=target, state_changed_at=timezone.now(), **changes
+            state=target, state_changed_at=now, **changes
         )
         if updated != 1:
             return False
@@ -53,7 +55,12 @@ def move(*, item_case: ItemCase, action: str, actor=None, note: str = "", **chan
                 after={"state": target, "item": item_case.item_code, **_plain(changes)},
                 note=note,
             )
-    item_case.refresh_from_db()
+    if any(hasattr(value, "resolve_expression") for value in changes.values()):
+        item_case.refresh_from_db()
+    else:  # the row now holds exactly these values: no need to read it back
+        item_case.state, item_case.state_changed_at = target, now
+        for key, value in changes.items():
+            setattr(item_case, key, value)
     return True
 
 
