@@ -99,14 +99,19 @@ def status_from_payload(payload: dict) -> DepartmentStatus | None:
 
 
 def apply_receipt(*, receipt_id: int) -> str:
-    """Apply a stored callback once (the conditional update makes a second run a no-op)."""
+    """Apply a stored callback once. Marking it applied and applying it share one
+    transaction: a worker that dies in between leaves it unapplied for the reconciliation."""
     from onething.processing.services import apply_status
 
-    if CallbackReceipt.objects.filter(pk=receipt_id, applied_at__isnull=True).update(applied_at=timezone.now()) != 1:
-        return "already applied"
-    receipt = CallbackReceipt.objects.get(pk=receipt_id)
-    status = status_from_payload(receipt.payload)
-    if status is None or receipt.item_case_id is None:
-        return "ignored"
-    apply_status(item_case_id=receipt.item_case_id, status=status, source="callback")
+    with transaction.atomic():
+        claimed = CallbackReceipt.objects.filter(pk=receipt_id, applied_at__isnull=True).update(
+            applied_at=timezone.now()
+        )
+        if claimed != 1:
+            return "already applied"
+        receipt = CallbackReceipt.objects.get(pk=receipt_id)
+        status = status_from_payload(receipt.payload)
+        if status is None or receipt.item_case_id is None:
+            return "ignored"
+        apply_status(item_case_id=receipt.item_case_id, status=status, source="callback")
     return "applied"

@@ -38,6 +38,7 @@ def case_split(*, case: Case) -> list[ItemCase]:
     compiled = compiled_version(version=case.version)
     notice = build_notice(compiled, case.answers)
     departments = _departments(compiled)
+    case_materials = list(case.materials.all())
     item_cases = []
     for item in notice.items:
         definition = compiled.items[item.code]
@@ -50,7 +51,7 @@ def case_split(*, case: Case) -> list[ItemCase]:
                 state=S.READY if not item.waits_for else S.WAITING,
                 upstream=item.waits_for,
                 data=project(compiled=compiled, item_code=item.code, data=case.data),
-                materials=_materials_for(case, item.code),
+                materials=_materials_for(case_materials, item.code),
                 committed_days=item.committed_days,
                 idempotency_key=f"{case.number}:{item.code}",
             )
@@ -82,10 +83,10 @@ def project(*, compiled: CompiledBundle, item_code: str, data: dict) -> dict:
     return {f["name"]: data[f["element"]] for f in fields if f["element"] in data}
 
 
-def _materials_for(case: Case, item_code: str) -> list[dict]:
+def _materials_for(case_materials: list, item_code: str) -> list[dict]:
     return [
         {"key": m.key, "name": m.name, "source": m.source, "licence_number": m.licence_number, "upload": m.upload_id}
-        for m in case.materials.all()
+        for m in case_materials
         if item_code in m.needed_by
     ]
 
