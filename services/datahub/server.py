@@ -17,11 +17,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from services.httpbody import BodyRefused, read_body
+
 from .api import Api, ApiError, Simulation
 from .store import Store
 
 MAX_BODY_BYTES = 1024 * 1024
-DRAIN_LIMIT_BYTES = 8 * MAX_BODY_BYTES
 
 
 @dataclass(frozen=True)
@@ -97,29 +98,10 @@ class DatahubHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _read_body(self) -> bytes:
-        """Read exactly Content-Length bytes; refuse what would leave the connection in an unknown state."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            raise ApiError("length_required")
-        raw = self.headers.get("Content-Length", "0").strip() or "0"
-        if not raw.isdigit():
-            self.close_connection = True
-            raise ApiError("bad_request", "Content-Length")
-        length = int(raw)
-        if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            self._discard(length)
-            raise ApiError("payload_too_large")
-        return self.rfile.read(length) if length else b""
-
-    def _discard(self, length: int) -> None:
-        """Swallow a moderately oversized body, so the client reads our 413 instead of a connection reset."""
-        remaining = length if length <= DRAIN_LIMIT_BYTES else 0
-        while remaining > 0:
-            chunk = self.rfile.read(min(remaining, 65536))
-            if not chunk:
-                break
-            remaining -= len(chunk)
+        try:
+            return read_body(self, MAX_BODY_BYTES)
+        except BodyRefused as refused:
+            raise (ApiError(refused.code, refused.detail) if refused.detail else ApiError(refused.code)) from refused
 
     def _send(self, status: int, payload: Any) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")

@@ -18,13 +18,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from services.httpbody import BodyRefused, read_body
+
 from .api import Api, ApiError, Response
 from .config import Config
 from .processing import Processor
 from .store import Store
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
-DRAIN_LIMIT_BYTES = 4 * MAX_BODY_BYTES
 
 
 @dataclass(frozen=True)
@@ -101,27 +102,10 @@ class DepartmentHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            raise ApiError("length_required")
-        raw = self.headers.get("Content-Length", "0").strip() or "0"
-        if not raw.isdigit():
-            self.close_connection = True
-            raise ApiError("bad_request", "Content-Length")
-        length = int(raw)
-        if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            self._discard(length)
-            raise ApiError("payload_too_large")
-        return self.rfile.read(length) if length else b""
-
-    def _discard(self, length: int) -> None:
-        remaining = length if length <= DRAIN_LIMIT_BYTES else 0
-        while remaining > 0:
-            chunk = self.rfile.read(min(remaining, 65536))
-            if not chunk:
-                break
-            remaining -= len(chunk)
+        try:
+            return read_body(self, MAX_BODY_BYTES)
+        except BodyRefused as refused:
+            raise (ApiError(refused.code, refused.detail) if refused.detail else ApiError(refused.code)) from refused
 
     def _send(self, response: Response) -> None:
         data = response.body
