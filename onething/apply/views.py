@@ -13,6 +13,7 @@ from onething.apply.models import Draft
 from onething.apply.uploads import UploadRejected, upload_create
 from onething.cases.models import Case
 from onething.catalog import selectors as catalog_selectors
+from onething.common.i18n import pick
 from onething.intake.materials import PLEDGE_TEXT
 from onething.intake.models import MaterialCheck
 from onething.notice import presentation
@@ -243,7 +244,24 @@ def _case_context(case: Case, errors: dict) -> dict:
         "named_fields": named_fields,
         "checks": list(case.material_checks.all()),
         "item_cases": _item_case_rows(case),
+        "data_rows": data_rows(form, case.data),
     }
+
+
+def data_rows(form, data: dict) -> list[tuple[str, str]]:
+    """(label, shown value) of the filled fields; choices shown by their label."""
+    rows = []
+    for field in form.fields:
+        if data.get(field.key) is None:
+            continue
+        value = data[field.key]
+        labels = {c["value"]: pick(c["label"], c.get("label_en")) for c in field.choices}
+        if isinstance(value, bool):
+            shown = _("是") if value else _("否")
+        else:
+            shown = labels.get(value, str(value))
+        rows.append((pick(field.label, field.label_en), shown))
+    return rows
 
 
 def _item_case_rows(case: Case) -> list[dict]:
