@@ -7,6 +7,7 @@ concludes siblings, so two results arriving at once cannot both miss the last st
 """
 
 import logging
+import uuid
 import random
 from datetime import date, timedelta
 
@@ -53,7 +54,9 @@ def case_split(*, case: Case) -> list[ItemCase]:
                 data=project(compiled=compiled, item_code=item.code, data=case.data),
                 materials=_materials_for(case_materials, item.code),
                 committed_days=item.committed_days,
-                idempotency_key=f"{case.number}:{item.code}",
+                # readable, and unique even if a database is restored or reset while the
+                # department remembers keys: a reused key would be a different application
+                idempotency_key=f"{case.number}:{item.code}:{uuid.uuid4().hex[:12]}",
             )
         )
     ItemCase.objects.bulk_create(item_cases)
