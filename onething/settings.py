@@ -134,6 +134,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker that loses its broker connection exits instead of reconnecting: with late acks
+# a reconnected worker can keep the old deliveries' prefetch slots and silently stop
+# consuming. The process supervisor (compose's restart policy, systemd) starts a fresh
+# one; unacked messages come back and the reconciliation finds anything lost.
+CELERY_BROKER_CONNECTION_RETRY = env_bool("CELERY_BROKER_CONNECTION_RETRY", False)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {

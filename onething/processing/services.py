@@ -7,8 +7,8 @@ concludes siblings, so two results arriving at once cannot both miss the last st
 """
 
 import logging
-import uuid
 import random
+import uuid
 from datetime import date, timedelta
 
 from django.conf import settings

@@ -76,14 +76,19 @@ def citizens(count: int):
     return [get_user_model().objects.get(username=MOTHER.id_number)] * count
 
 
-def run_until_concluded(cases: list[Case], timeout: float, reconcile_every: float | None = None) -> None:
-    """Wait for every case to conclude; optionally act as Celery beat's reconciliation."""
+def run_until_concluded(
+    cases: list[Case], timeout: float, reconcile_every: float | None = None, supervised: list | None = None
+) -> None:
+    """Wait for every case to conclude; optionally act as Celery beat's reconciliation and
+    as the process supervisor that starts again a worker that exited."""
     deadline, last = time.monotonic() + timeout, 0.0
     numbers = [c.number for c in cases]
     while time.monotonic() < deadline:
         open_cases = Case.objects.filter(number__in=numbers, state=Case.State.PROCESSING).count()
         if open_cases == 0:
             return
+        for started in supervised or []:
+            started.supervise()
         if reconcile_every and time.monotonic() - last > reconcile_every:
             services.reconcile()
             last = time.monotonic()
@@ -153,7 +158,7 @@ def test_redis_restarted_during_a_run(e2e, settings):
         pytest.skip("restarts the local Redis on 127.0.0.1:6379 only")
     wire, worker = e2e
     server = wire()
-    worker()
+    started = worker()
     cases = [accepted_case(user, today=timezone.localdate()) for user in citizens(3)]
     subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False, capture_output=True)
     time.sleep(1.0)
@@ -181,5 +186,6 @@ def test_redis_restarted_during_a_run(e2e, settings):
     )
     time.sleep(1.0)
     more = [accepted_case(user, today=timezone.localdate()) for user in citizens(2)]
-    run_until_concluded(cases + more, timeout=150, reconcile_every=2)
+    run_until_concluded(cases + more, timeout=150, reconcile_every=2, supervised=[started])
+    assert started.restarts >= 1, "the worker left when its broker went away and was started again"
     assert_nothing_lost_nothing_twice(cases + more, server)

@@ -36,32 +36,30 @@ class Worker:
     """``celery -A onething worker`` on every queue, as a separate process group."""
 
     def __init__(self, log_dir: Path, env: dict[str, str], concurrency: int = 4, name: str = "w1"):
-        self.log_path = log_dir / f"worker-{name}-{time.monotonic_ns()}.log"
-        full_env = {**os.environ, "DATABASE_URL": test_database_url(), **env}
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "onething",
-            "worker",
-            "-Q",
-            "dispatch,callbacks,notifications,maintenance",
-            "-c",
-            str(concurrency),
-            "-n",
-            f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "INFO",
-        ]
+        self.log_dir, self.name, self.restarts = log_dir, name, 0
+        self.env = {**os.environ, "DATABASE_URL": test_database_url(), **env}
+        self.command = [
+            sys.executable, "-m", "celery", "-A", "onething", "worker", "-Q",
+            "dispatch,callbacks,notifications,maintenance", "-c", str(concurrency), "-n", f"{name}@%h",
+            "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
+        ]  # fmt: skip
+        self._start()
+
+    def _start(self) -> None:
+        self.log_path = self.log_dir / f"worker-{self.name}-{time.monotonic_ns()}.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         self._wait_ready()
+
+    def supervise(self) -> bool:
+        """What a process supervisor does: start the worker again if it has exited."""
+        if self.process.poll() is None:
+            return False
+        self.restarts += 1
+        self._start()
+        return True
 
     def _wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
