@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
 from services.datahub.client import DatahubClient
+from tests.services import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_KEY = "test-datahub-key"
@@ -43,35 +43,11 @@ class DatahubProcess:
 
     def stop(self) -> None:
         """Terminate and reap the process (kill it if it does not stop within 5 s)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-def _healthy(base_url: str) -> bool:
-    try:
-        return requests.get(f"{base_url}/health", timeout=0.5).status_code == 200
-    except requests.RequestException:
-        return False
+        processes.stop(self.process)
 
 
 def _wait_until_healthy(process: subprocess.Popen[bytes], log_path: Path, deadline: float) -> str:
-    """Read the base URL from the log, then poll /health until it answers."""
-    base_url = None
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"datahub exited with {process.returncode}:\n{log_path.read_text()}")
-        if base_url is None:
-            found = LISTENING.search(log_path.read_text())
-            base_url = found.group(1) if found else None
-        if base_url and _healthy(base_url):
-            return base_url
-        time.sleep(0.05)
-    raise RuntimeError(f"datahub did not become healthy:\n{log_path.read_text()}")
+    return processes.wait_until_healthy(process, log_path, deadline, LISTENING, "datahub")
 
 
 def start_datahub(data_dir: Path, *args: str, seed: int = SEED, key: str = TEST_KEY) -> DatahubProcess:

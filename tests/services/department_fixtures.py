@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from services.department import signing
 from services.department.client import DepartmentClient
+from tests.services import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "services" / "department" / "departments.json"
@@ -54,34 +54,11 @@ class DepartmentProcess:
 
     def stop(self) -> None:
         """Terminate and reap the process (kill it if it does not stop within 5 s)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/health", timeout=0.5).status_code == 200
-    except requests.RequestException:
-        return False
+        processes.stop(self.process)
 
 
 def _wait_until_healthy(process: subprocess.Popen[bytes], log_path: Path, deadline: float) -> str:
-    url = None
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"department service exited with {process.returncode}:\n{log_path.read_text()}")
-        if url is None:
-            found = LISTENING.search(log_path.read_text())
-            url = found.group(1) if found else None
-        if url and _healthy(url):
-            return url
-        time.sleep(0.05)
-    raise RuntimeError(f"department service did not become healthy:\n{log_path.read_text()}")
+    return processes.wait_until_healthy(process, log_path, deadline, LISTENING, "department service")
 
 
 def start_departments(
