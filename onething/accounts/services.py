@@ -141,7 +141,14 @@ def _same_name(given: str, registered: str) -> bool:
 
 
 def _identity_taken(id_number: str) -> bool:
-    return User.objects.filter(Q(id_number=id_number) | Q(username=id_number)).exists()
+    """Registered already: an account that can log in. An account opened for a walk-in
+    applicant at a window has no usable password and may still be claimed online."""
+    existing = User.objects.filter(Q(id_number=id_number) | Q(username=id_number)).first()
+    return existing is not None and not _claimable(existing)
+
+
+def _claimable(user: User) -> bool:
+    return not user.has_usable_password() and user.role in {User.Role.CITIZEN, User.Role.ENTERPRISE}
 
 
 TAKEN = FieldError(
@@ -200,6 +207,14 @@ def citizen_sign_up(*, id_number: str, full_name: str, mobile: str, password: st
     full_name = _real_name_check(role=role, id_number=id_number, full_name=full_name, mobile=mobile)
     try:
         with transaction.atomic():
+            walk_in = User.objects.select_for_update().filter(username=id_number).first()
+            if walk_in is not None and _claimable(walk_in):
+                # the applicant was first served at a window: the account (and its cases) become theirs
+                walk_in.set_password(password)
+                walk_in.full_name, walk_in.mobile, walk_in.role = full_name, mobile, role
+                walk_in.real_name_verified = True
+                walk_in.save()
+                return walk_in
             return User.objects.create_user(
                 username=id_number,
                 password=password,

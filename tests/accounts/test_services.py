@@ -141,3 +141,21 @@ def test_masks():
     assert mask_id_number("91310115MA1H7Q2KXA") == "9131**********2KXA"
     assert mask_id_number(None) == "" and mask_id_number("abc") == "*bc"
     assert mask_mobile("13916880001") == "139****0001"
+
+
+def test_a_walk_in_applicant_claims_the_window_account_online(datahub_settings, db):
+    """A person first served at a window (account without password) signs up online with the
+    same ID number after the real-name check and then sees the cases filed for them."""
+    from onething.intake.services import walk_in_applicant
+    from services.datahub.demo_identities import CITIZEN
+
+    walk_in = walk_in_applicant(id_number=CITIZEN.id_number, full_name=CITIZEN.name)
+    assert not walk_in.has_usable_password()
+    claimed = services.citizen_sign_up(
+        id_number=CITIZEN.id_number, full_name=CITIZEN.name, mobile=CITIZEN.mobile, password="Claim-it-2026!"
+    )
+    assert claimed.pk == walk_in.pk and claimed.check_password("Claim-it-2026!") and claimed.real_name_verified
+    with pytest.raises(services.SignUpError):  # now it is taken
+        services.citizen_sign_up(
+            id_number=CITIZEN.id_number, full_name=CITIZEN.name, mobile=CITIZEN.mobile, password="Claim-it-2026!"
+        )
