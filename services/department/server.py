@@ -7,18 +7,12 @@ keep-alive works with ``requests.Session``.
 
 from __future__ import annotations
 
-import json
-import signal
-import sys
 import time
-import traceback
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
-from services.httpbody import BodyRefused, read_body
+from services.httpbody import JsonApiHandler, serve_until_stopped
 
 from .api import Api, ApiError, Response
 from .config import Config
@@ -55,89 +49,22 @@ class DepartmentHTTPServer(ThreadingHTTPServer):
         self.quiet = quiet
 
 
-class DepartmentHandler(BaseHTTPRequestHandler):
+class DepartmentHandler(JsonApiHandler):
     """Turns one HTTP exchange into a call of ``Api.handle`` and a response."""
 
     server: DepartmentHTTPServer
-    protocol_version = "HTTP/1.1"
     server_version = "OneThingDepartment/1"
-    timeout = 30
+    max_body_bytes = MAX_BODY_BYTES
+    log_name = "department"
+    api_error = ApiError
 
-    def do_GET(self) -> None:
-        self._serve("GET")
+    def handle_api(self, method: str, body: bytes) -> Response:
+        return self.server.api.handle(method, self.path, self.headers, body)  # type: ignore[union-attr]
 
-    def do_HEAD(self) -> None:
-        self._serve("HEAD")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def _serve(self, method: str) -> None:
-        try:
-            body = self._read_body()
-            response = self.server.api.handle(method, self.path, self.headers, body)  # type: ignore[union-attr]
-        except ApiError as err:
-            response = Response(err.status, err.payload())
-        except OSError:
-            self.close_connection = True
-            return
-        except Exception:
-            traceback.print_exc()
-            err = ApiError("internal_error")
-            response = Response(err.status, err.payload())
-        if response.late > 0:  # simulated slowness: the work is done, the answer comes too late
-            time.sleep(response.late)
-        try:
-            self._send(response)
-        except OSError:
-            self.close_connection = True
-
-    def _read_body(self) -> bytes:
-        try:
-            return read_body(self, MAX_BODY_BYTES)
-        except BodyRefused as refused:
-            raise (ApiError(refused.code, refused.detail) if refused.detail else ApiError(refused.code)) from refused
-
-    def _send(self, response: Response) -> None:
-        data = response.body
-        if data is None:
-            data = json.dumps(response.payload, ensure_ascii=False).encode("utf-8")
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if getattr(self, "command", None) != "HEAD":
-            self.wfile.write(data)
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Malformed request lines and headers get the API's JSON error format too, not stdlib HTML."""
-        self.close_connection = True
-        payload = ApiError("bad_request").payload()
-        payload["error"]["code"] = f"http_{code}"
-        if code != 400:
-            payload["error"].update(message="不支持的请求方法或协议版本", message_en="Unsupported method or protocol")
-        self._send(Response(code, payload))
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if not self.server.quiet:
-            sys.stderr.write(f"department {self.address_string()} {format % args}\n")
-
-
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+    def before_send(self, reply) -> None:
+        late = getattr(reply, "late", 0.0)
+        if late > 0:  # simulated slowness: the work is done, the answer comes too late
+            time.sleep(late)
 
 
 def run(settings: Settings) -> None:
@@ -156,11 +83,7 @@ def run(settings: Settings) -> None:
         f"seed={settings.seed}; resumed {resumed} item cases, {redelivered} callbacks)",
         flush=True,
     )
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
+        serve_until_stopped(server)
     finally:
         processor.stop()
-        server.server_close()
