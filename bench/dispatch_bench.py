@@ -12,7 +12,7 @@ What it does, all on this machine:
    (``--redis-db`` on the server of CELERY_BROKER_URL, flushed at start and end) so that
    its queues never mix with those of an engine or a test run on the same Redis;
 2. starts the department service (``--delay-scale 0``: decisions within milliseconds), the
-   engine's web server for the callbacks (``manage.py runserver``) and ``--workers`` Celery
+   engine's web server for the callbacks (gunicorn, 3 sync workers) and ``--workers`` Celery
    workers on every engine queue with ``--concurrency`` each;
 3. accepts ``--cases`` child-birth cases without the data hub or the intake UI: the case
    rows are bulk-created in state accepted, then each is split (``case_split``) in its own
@@ -368,7 +368,10 @@ def _answers(url: str) -> bool:
 
 
 def start_web(machine: Machine, port: int) -> Process:
-    command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"]
+    # gunicorn as in production (docker/): sync workers keep their database connection,
+    # where runserver opens one per request thread
+    command = [sys.executable, "-m", "gunicorn", "onething.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", "3", "--log-level", "warning"]
     process = machine.spawn("web", command)
     wait_for("the engine's web server", lambda: _answers(f"http://127.0.0.1:{port}/"), 60, machine, 0.2)
     return process
