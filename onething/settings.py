@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "onething.notice",
     "onething.apply",
     "onething.cases",
+    "onething.issuance",
     "onething.oversight",
     "onething.workdays",
     "onething.notifications",
@@ -138,6 +139,8 @@ CELERY_TASK_ROUTES = {
     "intake.*": {"queue": "maintenance"},
     "apply.*": {"queue": "maintenance"},
     "notifications.*": {"queue": "maintenance"},
+    "issuance.*": {"queue": "callbacks"},  # collecting results is part of answering a department
+    "oversight.*": {"queue": "maintenance"},
 }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -18,6 +18,7 @@ urlpatterns = [
     path("documents/", include("onething.intake.document_urls")),
     path("api/processing/", include("onething.processing.api_urls")),
     path("workbench/", include("onething.processing.urls")),
+    path("oversight/", include("onething.oversight.urls")),
     path("", include("onething.apply.urls")),
     path("", include("onething.notice.urls")),
 ]
