@@ -160,6 +160,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "remind-deferred-materials": {"task": "intake.remind_deferred_materials", "schedule": 3600.0},
     "reconcile-item-cases": {"task": "processing.reconcile", "schedule": 60.0},
     "mark-time-limits": {"task": "processing.mark_time_limits", "schedule": 900.0},
+    "mark-overdue-rectifications": {"task": "oversight.mark_overdue_rectifications", "schedule": 900.0},
+    "reconcile-licences": {"task": "issuance.reconcile", "schedule": 300.0},
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
 
@@ -229,6 +231,12 @@ DISPATCH_BACKOFF_MAX_SECONDS = float(os.environ.get("DISPATCH_BACKOFF_MAX_SECOND
 RECONCILE_STALE_SECONDS = int(os.environ.get("RECONCILE_STALE_SECONDS", "120"))
 POLL_AFTER_SECONDS = int(os.environ.get("POLL_AFTER_SECONDS", "300"))
 CALLBACK_REPLAY_WINDOW_SECONDS = 300
+
+# --- Ratings (好差评) and rectification (整改) ----------------------------------------
+# A citizen may change a rating for this many calendar days after first submitting it.
+RATING_EDIT_DAYS = int(os.environ.get("RATING_EDIT_DAYS", "7"))
+# A rectification opened by a bad rating is due this many working days after it opened.
+RECTIFICATION_DEADLINE_WORKING_DAYS = int(os.environ.get("RECTIFICATION_DEADLINE_WORKING_DAYS", "5"))
 
 # --- Fonts for PDFs --------------------------------------------------------------
 # A TrueType CJK font that reportlab embeds into every PDF (see onething/common/pdf.py).

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("onething.apply.api_urls")),
     path("api/accounts/", include("onething.accounts.api_urls")),
     path("accounts/", include("onething.accounts.urls")),
+    path("", include("onething.issuance.urls")),
     path("console/", include("onething.intake.urls")),
     path("api/intake/", include("onething.intake.api_urls")),
     path("documents/", include("onething.intake.document_urls")),

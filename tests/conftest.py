@@ -99,3 +99,13 @@ def live_departments(tmp_path_factory):
     server = start_departments(tmp_path_factory.mktemp("live-departments"))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def wired_demo(db, settings, live_departments, datahub_settings):
+    """load_demo with every http department pointing at the live department service."""
+    from django.core.management import call_command
+
+    settings.DEPARTMENT_SERVICE_URL = live_departments.url
+    call_command("load_demo", verbosity=0)
+    return live_departments

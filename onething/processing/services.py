@@ -191,7 +191,7 @@ def _apply(item_case: ItemCase, status: DepartmentStatus, actor, source: str) ->
         ):
             _notify_supplement(item_case)
     elif status.state == S.APPROVED:
-        transitions.move(
+        if transitions.move(
             item_case=item_case,
             action="approved",
             actor=actor,
@@ -200,7 +200,10 @@ def _apply(item_case: ItemCase, status: DepartmentStatus, actor, source: str) ->
             certificate=status.certificate,
             concluded_at=timezone.now(),
             **_resume(item_case, today),
-        )
+        ):
+            from onething.issuance.services import licence_from_approval
+
+            licence_from_approval(item_case=item_case)  # 统一发证 collects it after commit
     elif status.state == S.REJECTED:
         transitions.move(
             item_case=item_case,

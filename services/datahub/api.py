@@ -23,7 +23,7 @@ from .auth import AuthError, verify
 from .clock import SHANGHAI, shanghai_today
 from .ids import is_valid_credit_code, is_valid_holder, is_valid_id_number, normalize
 from .store import LicenceConflictError, Store
-from .vocab import LICENCE_TYPES
+from .vocab import REGISTRABLE_LICENCE_TYPES
 
 Payload = Any
 Headers = dict[str, str]
@@ -317,7 +317,7 @@ class Api:
     def _licence_request(body: dict[str, Any]) -> dict[str, Any]:
         """Validate and normalise the fields of a registration; this is also what a replay is compared on."""
         licence_type = _text(body, "type", max_length=64)
-        if licence_type not in LICENCE_TYPES:
+        if licence_type not in REGISTRABLE_LICENCE_TYPES:
             raise ApiError("unknown_licence_type", "type")
         number = _text(body, "number", required=False, max_length=64)
         number = number or _text(body, "licence_number", required=False, max_length=64)  # accepted alias
@@ -347,7 +347,7 @@ class Api:
         return {
             "licence_number": sent["licence_number"],
             "type": sent["type"],
-            "type_label": LICENCE_TYPES[sent["type"]][0],
+            "type_label": REGISTRABLE_LICENCE_TYPES[sent["type"]][0],
             "holder": sent["holder"],
             "holder_name": holder_name,
             "issuer": sent["issuer"],

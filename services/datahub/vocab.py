@@ -128,6 +128,18 @@ LICENCE_TYPES: dict[str, tuple[str, str]] = {
     "business_licence": ("营业执照", "YYZZ"),
     "property_certificate": ("不动产权证书", "BDCQ"),
 }
+# Types the library holds only once a department issues one (统一发证 registers them); the
+# generator seeds none of them.
+ISSUED_LICENCE_TYPES: dict[str, tuple[str, str]] = {
+    "social_security_card": ("社会保障卡", "SBK"),
+    "residence_permit": ("上海市居住证", "JZZ"),
+    "lease_filing_certificate": ("房屋租赁合同登记备案证明", "ZLBA"),
+    "dog_registration_certificate": ("养犬登记证", "YQDJ"),
+    "rabies_immunity_certificate": ("犬只狂犬病免疫证明", "MYZM"),
+    "greening_permit": ("临时占用绿地许可决定书", "LDXK"),
+    "road_excavation_permit": ("城市道路挖掘许可证", "WJXK"),
+}
+REGISTRABLE_LICENCE_TYPES = {**LICENCE_TYPES, **ISSUED_LICENCE_TYPES}
 
 
 def police_bureau(district: District) -> str:

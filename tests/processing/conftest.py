@@ -1,25 +1,15 @@
-"""Fixtures for one-network processing: the demo catalogue wired to the department
-service (a real HTTP server) and an accepted child-birth case."""
+"""Helpers for one-network processing: an accepted case (the ``wired_demo`` fixture, the
+demo catalogue wired to the department service, is in tests/conftest.py)."""
 
 from datetime import date
-
-import pytest
-from django.core.management import call_command
 
 ANSWERS = {"birth_place": "local_hospital", "married": True, "mother_insured": True}
 TODAY = date(2026, 11, 16)
 
 
-@pytest.fixture
-def wired_demo(db, settings, live_departments, datahub_settings):
-    """load_demo with every http department pointing at the live department service."""
-    settings.DEPARTMENT_SERVICE_URL = live_departments.url
-    call_command("load_demo", verbosity=0)
-    return live_departments
-
-
-def accepted_case(applicant, *, today: date = TODAY):
-    """An online child-birth case, complete, accepted by the Huangpu clerk: item cases exist."""
+def accepted_case(applicant, *, today: date = TODAY, bundle_code: str = "child-birth", answers: dict | None = None):
+    """An online case (child birth unless told), complete, accepted by a clerk of the
+    centre it was routed to: item cases exist."""
     from django.contrib.auth import get_user_model
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -28,9 +18,11 @@ def accepted_case(applicant, *, today: date = TODAY):
     from onething.apply.uploads import upload_create
     from onething.catalog.selectors import published_version
     from onething.intake import services as intake_services
+    from onething.intake.materials import Decision
+    from onething.intake.models import MaterialCheck
 
-    version = published_version(bundle_code="child-birth")
-    draft = apply_services.draft_start(applicant=applicant, version=version, raw_answers=ANSWERS)
+    version = published_version(bundle_code=bundle_code)
+    draft = apply_services.draft_start(applicant=applicant, version=version, raw_answers=answers or ANSWERS)
     for material in apply_selectors.notice_materials(version, draft.answers):
         if material.bring and material.required:
             upload = upload_create(
@@ -41,5 +33,10 @@ def accepted_case(applicant, *, today: date = TODAY):
     case = apply_services.draft_submit(
         draft=draft, raw_data={f.key: f.example() for f in form.fields if f.key not in draft.data}
     )
-    clerk = get_user_model().objects.get(username="clerk-huangpu")
-    return intake_services.case_accept(case=case, clerk=clerk, today=today)
+    clerk = get_user_model().objects.filter(clerk__centre=case.centre).order_by("username").first()
+    # what the data hub could not supply online (e.g. an agent's ID card) the clerk sights
+    checklist = intake_services.checklist_from_case(case=case)
+    for material in apply_selectors.notice_materials(version, case.answers):
+        if material.required:
+            checklist.setdefault(material.key, Decision(outcome=MaterialCheck.Outcome.ORIGINAL_SIGHTED))
+    return intake_services.case_accept(case=case, clerk=clerk, checklist=checklist, today=today)

@@ -36,6 +36,11 @@ class DepartmentAdapter:
         """Send what the applicant supplied after a supplement request."""
         raise NotImplementedError
 
+    def certificate_document(self, *, item_case: Any) -> bytes | None:
+        """The PDF of the certificate an approved item case issued (统一发证 collects it);
+        None when the department issues no document of its own."""
+        raise NotImplementedError
+
 
 class Registry:
     def __init__(self) -> None:

@@ -55,6 +55,13 @@ class HttpAdapter(DepartmentAdapter):
         with _translated_errors():
             self.client().supplement(item_case.reference, data, materials)
 
+    def certificate_document(self, *, item_case) -> bytes | None:
+        number = (item_case.certificate or {}).get("number")
+        if not number:
+            return None
+        with _translated_errors():
+            return self.client().certificate_pdf(number)
+
 
 class _translated_errors:
     """The department client's errors as the engine's dispatch errors."""

@@ -16,3 +16,15 @@ class WorkbenchAdapter(DepartmentAdapter):
 
     def supplement(self, *, item_case, data: dict, materials: list[dict]) -> None:
         return None  # the officer sees the supplied data on the item case itself
+
+    def certificate_document(self, *, item_case) -> bytes | None:
+        """The file the officer uploaded when approving, if any (checked as a PDF)."""
+        from onething.apply.models import Upload
+        from onething.apply.uploads import upload_open
+
+        upload = Upload.objects.filter(pk=(item_case.certificate or {}).get("upload")).first()
+        if upload is None:
+            return None
+        with upload_open(upload=upload) as stored:
+            data = stored.read()
+        return data if data.startswith(b"%PDF") else None

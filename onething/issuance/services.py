@@ -1,0 +1,343 @@
+"""Writes of 统一发证: collect each approved item's e-licence on its case, register it in the
+data hub, record how the applicant receives the results and the handover.
+
+Collection runs after the approval commits (a task per licence, retried on transient
+failures, found again by ``reconcile`` when a message was lost); the licence number is the
+data hub's idempotency key, so registering twice stores one licence.
+"""
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from onething.apply.datahub import DatahubRequestError, DatahubUnavailable, datahub_client
+from onething.cases.models import Case
+from onething.issuance.errors import IssuanceError, TransientIssuanceError
+from onething.issuance.models import Delivery, IssuedLicence
+from onething.oversight import audit
+from onething.processing.errors import PermanentDispatchError, TransientDispatchError
+from onething.processing.models import ItemCase
+from onething.processing.selectors import adapter_for
+
+log = logging.getLogger(__name__)
+L = IssuedLicence
+CONCLUDED = {Case.State.CONCLUDED, Case.State.PARTIALLY_CONCLUDED}
+
+
+# --- collection ----------------------------------------------------------------------------
+
+
+def licence_from_approval(*, item_case: ItemCase) -> IssuedLicence | None:
+    """Called inside the transaction that approves ``item_case``: if the department issued a
+    certificate, put it on the case and collect its document once this commits."""
+    certificate = item_case.certificate or {}
+    number = str(certificate.get("number") or "").strip()
+    if not number:
+        return None
+    case = item_case.case
+    licence, created = IssuedLicence.objects.get_or_create(
+        item_case=item_case,
+        defaults={
+            "case": case,
+            "licence_type": str(certificate.get("type") or ""),
+            "title": str(certificate.get("title") or item_case.item_name),
+            "number": number,
+            "holder": str(certificate.get("holder") or _applicant_identifier(case)),
+            "holder_name": str(certificate.get("holder_name") or case.applicant.full_name or ""),
+            "issuer": str(certificate.get("issuer") or item_case.department.name),
+            "issue_date": _date_or_none(certificate.get("issue_date")),
+            "valid_until": str(certificate.get("valid_until") or ""),
+            "data": certificate.get("data") or item_case.result or {},
+            "labels": certificate.get("labels") or {},
+        },
+    )
+    if created:
+        audit.record(
+            action="licence.issued",
+            case_number=case.number,
+            obj=licence,
+            after={"type": licence.licence_type, "number": number, "item": item_case.item_code},
+        )
+        from onething.issuance.tasks import collect_licence
+
+        collect_licence.delay_on_commit(licence.pk)
+    return licence
+
+
+def _applicant_identifier(case: Case) -> str:
+    """Whom a certificate without a named holder belongs to: the applicant (as guardian for
+    a newborn's first certificates)."""
+    return case.applicant.id_number or case.applicant.username
+
+
+def _date_or_none(value):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def licence_collect(*, licence_id: int) -> str:
+    """Fetch the document (or draw one from the data when the department gives none), then
+    register the licence in the data hub. Safe to repeat. Raises TransientIssuanceError
+    for the task to retry; a permanent failure is recorded on the licence and not retried."""
+    licence = IssuedLicence.objects.select_related("case", "item_case__department__endpoint").get(pk=licence_id)
+    IssuedLicence.objects.filter(pk=licence.pk).update(attempts=F("attempts") + 1)
+    if licence.state == L.State.PENDING:
+        _collect_document(licence)
+    if licence.registration == L.Registration.PENDING:
+        _register(licence)
+    return f"{licence.state}/{licence.registration}"
+
+
+def _collect_document(licence: IssuedLicence) -> None:
+    from onething.issuance.documents import licence_pdf
+
+    item_case = licence.item_case
+    try:
+        document = adapter_for(item_case.department).certificate_document(item_case=item_case)
+    except TransientDispatchError as error:
+        _note_error(licence, f"transient: {error}")
+        raise TransientIssuanceError(str(error)) from error
+    except PermanentDispatchError as error:
+        _finish_document(licence, state=L.State.FAILED, error=f"permanent: {error}", document=licence_pdf(licence))
+        return
+    _finish_document(licence, state=L.State.COLLECTED, error="", document=document or licence_pdf(licence))
+
+
+def _finish_document(licence: IssuedLicence, *, state: str, error: str, document: bytes) -> None:
+    """Store the document. A department that cannot give its PDF still leaves the applicant
+    a document drawn by the engine from the licence's data; the failure stays visible."""
+    with transaction.atomic():
+        updated = IssuedLicence.objects.filter(pk=licence.pk, state=L.State.PENDING).update(
+            state=state, document=document, document_sha256=hashlib.sha256(document).hexdigest(), last_error=error
+        )
+        if updated:
+            audit.record(
+                action=f"licence.{state}",
+                case_number=licence.case.number,
+                obj=licence,
+                before={"state": L.State.PENDING},
+                after={"state": state, "bytes": len(document)},
+                note=error,
+            )
+    licence.state, licence.last_error = state, error
+
+
+def _register(licence: IssuedLicence) -> None:
+    try:
+        with datahub_client() as hub:
+            hub.register_elicence(
+                licence.licence_type,
+                licence.number,
+                licence.holder,
+                licence.issuer,
+                licence.data,
+                holder_name=licence.holder_name or None,
+                issue_date=licence.issue_date.isoformat() if licence.issue_date else None,
+                valid_until=licence.valid_until or None,
+            )
+    except DatahubUnavailable as error:
+        _note_error(licence, f"data hub: {error}")
+        raise TransientIssuanceError(str(error)) from error
+    except DatahubRequestError as error:  # 4xx: the hub will not take it; retrying cannot help
+        _finish_registration(licence, L.Registration.FAILED, f"data hub refused: {error}")
+        return
+    _finish_registration(licence, L.Registration.REGISTERED, "")
+
+
+def _finish_registration(licence: IssuedLicence, registration: str, error: str) -> None:
+    with transaction.atomic():
+        updated = IssuedLicence.objects.filter(pk=licence.pk, registration=L.Registration.PENDING).update(
+            registration=registration, last_error=error
+        )
+        if updated:
+            audit.record(
+                action=f"licence.{registration}",
+                case_number=licence.case.number,
+                obj=licence,
+                after={"number": licence.number, "holder_type": licence.licence_type},
+                note=error,
+            )
+    licence.registration = registration
+
+
+def _note_error(licence: IssuedLicence, error: str) -> None:
+    IssuedLicence.objects.filter(pk=licence.pk).update(last_error=error[:2000])
+    log.warning("licence %s: %s", licence.number, error)
+
+
+def reconcile(*, now=None) -> int:
+    """Licences whose collection message was lost or whose retries ran out: send again."""
+    from onething.issuance.tasks import collect_licence
+
+    stale = (now or timezone.now()) - timedelta(seconds=settings.RECONCILE_STALE_SECONDS)
+    pending = IssuedLicence.objects.filter(
+        Q(state=L.State.PENDING) | Q(registration=L.Registration.PENDING), updated_at__lt=stale
+    )
+    ids = list(pending.values_list("pk", flat=True)[:500])
+    for pk in ids:
+        IssuedLicence.objects.filter(pk=pk).update(updated_at=timezone.now())
+        collect_licence.delay_on_commit(pk)
+    return len(ids)
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+
+def delivery_choose(
+    *,
+    case: Case,
+    applicant,
+    method: str,
+    centre=None,
+    recipient_name: str = "",
+    mobile: str = "",
+    address: str = "",
+) -> Delivery:
+    """The applicant chooses window pickup (at a centre) or mail (to an address). Can be
+    changed until the results are handed over or sent."""
+    if case.applicant_id != applicant.pk:
+        raise IssuanceError("not_applicant", "只有申请人可以选择领取方式", "only the applicant can choose")
+    if case.state not in CONCLUDED:
+        raise IssuanceError("not_concluded", "办件尚未办结，暂不能选择领取方式", "the case is not concluded yet")
+    fields = _delivery_fields(
+        method=method, centre=centre, recipient_name=recipient_name, mobile=mobile, address=address
+    )
+    with transaction.atomic():
+        existing = Delivery.objects.select_for_update().filter(case=case).first()
+        if existing is not None and existing.done:
+            raise IssuanceError("already_delivered", "结果已发放，不能再更改领取方式", "results already handed over")
+        before = {"method": existing.method} if existing else None
+        delivery, _created = Delivery.objects.update_or_create(case=case, defaults={"method": method, **fields})
+        audit.record(
+            action="delivery.chosen",
+            actor=applicant,
+            case_number=case.number,
+            obj=delivery,
+            before=before,
+            after={"method": method, "centre": centre.code if centre else ""},
+        )
+    return delivery
+
+
+def _delivery_fields(*, method: str, centre, recipient_name: str, mobile: str, address: str) -> dict:
+    if method == Delivery.Method.PICKUP:
+        if centre is None:
+            raise IssuanceError("centre_required", "请选择领取地点", "choose where to pick up")
+        return {"centre": centre, "address": "", "mobile": "", "recipient_name": ""}
+    if method == Delivery.Method.MAIL:
+        missing = [
+            label
+            for label, value in (("收件人", recipient_name), ("手机号码", mobile), ("邮寄地址", address))
+            if not value.strip()
+        ]
+        if missing:
+            raise IssuanceError("mail_details", f"请填写{'、'.join(missing)}", "recipient, mobile and address needed")
+        if not (mobile.isdigit() and len(mobile) == 11 and mobile.startswith("1")):
+            raise IssuanceError("mobile", "手机号码应为 11 位数字", "the mobile number must have 11 digits")
+        return {
+            "centre": None,
+            "recipient_name": recipient_name.strip()[:100],
+            "mobile": mobile,
+            "address": address.strip()[:300],
+        }
+    raise IssuanceError("method", "未知的领取方式", "unknown delivery method")
+
+
+def pickup_record(*, case: Case, clerk, recipient_name: str, recipient_id_number: str) -> Delivery:
+    """The window hands the results over after checking the recipient's identity: the
+    applicant, or the agent named in the application. A second pickup is refused."""
+    delivery = Delivery.objects.filter(case=case, method=Delivery.Method.PICKUP).first()
+    if delivery is None:
+        raise IssuanceError("no_pickup", "申请人未选择窗口领取", "the applicant did not choose window pickup")
+    entitled = _entitled_recipients(case)
+    given = recipient_id_number.strip().upper()
+    if given not in entitled:
+        raise IssuanceError(
+            "identity_mismatch",
+            "领取人身份与申请人（或委托代理人）不符，不能发放",
+            "the recipient is neither the applicant nor their agent",
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        handed = Delivery.objects.filter(pk=delivery.pk, picked_up_at__isnull=True).update(
+            picked_up_at=now,
+            handed_over_by=clerk.user,
+            recipient_name=recipient_name.strip()[:100],
+            recipient_id_number=given,
+        )
+        if handed != 1:
+            raise IssuanceError(
+                "already_picked_up", "结果已经领取过，不能重复发放", "the results were already picked up"
+            )
+        audit.record(
+            action="delivery.picked_up",
+            actor=clerk.user,
+            case_number=case.number,
+            obj=delivery,
+            after={"centre": clerk.centre.code, "recipient": entitled[given]},
+        )
+    delivery.refresh_from_db()
+    return delivery
+
+
+def _entitled_recipients(case: Case) -> dict[str, str]:
+    """ID number -> who they are, for everyone who may collect the results."""
+    entitled = {}
+    if case.applicant.id_number:
+        entitled[case.applicant.id_number.upper()] = "applicant"
+    agent = str(case.data.get("agent.id_number") or "").upper()
+    if agent:
+        entitled.setdefault(agent, "agent")
+    return entitled
+
+
+def mail_record(*, case: Case, clerk, carrier: str, tracking_number: str) -> Delivery:
+    """The centre sends the results by mail and records the carrier's tracking number."""
+    carrier, tracking_number = carrier.strip()[:50], tracking_number.strip()[:50]
+    if not carrier or not tracking_number:
+        raise IssuanceError("tracking", "请填写快递公司和运单号", "carrier and tracking number needed")
+    delivery = Delivery.objects.filter(case=case, method=Delivery.Method.MAIL).first()
+    if delivery is None:
+        raise IssuanceError("no_mail", "申请人未选择邮寄送达", "the applicant did not choose mail")
+    with transaction.atomic():
+        sent = Delivery.objects.filter(pk=delivery.pk, mailed_at__isnull=True).update(
+            mailed_at=timezone.now(), mailed_by=clerk.user, carrier=carrier, tracking_number=tracking_number
+        )
+        if sent != 1:
+            raise IssuanceError("already_mailed", "结果已经寄出", "the results were already sent")
+        audit.record(
+            action="delivery.mailed",
+            actor=clerk.user,
+            case_number=case.number,
+            obj=delivery,
+            after={"carrier": carrier, "tracking_number": tracking_number},
+        )
+    _notify_mailed(case, carrier, tracking_number)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def _notify_mailed(case: Case, carrier: str, tracking_number: str) -> None:
+    from onething.notifications.services import notify
+
+    notify(
+        recipient=case.applicant,
+        subject="办理结果已寄出",
+        body=f"办件 {case.number} 的办理结果已通过{carrier}寄出，运单号 {tracking_number}。",
+        dedup_key=f"results-mailed:{case.number}",
+        case_number=case.number,
+    )
+
+
+def download_recorded(*, case: Case, user, what: str) -> None:
+    """Downloads of results are personal data leaving the system: audited."""
+    audit.record(action="results.downloaded", actor=user, case_number=case.number, obj=case, after={"what": what})
