@@ -183,7 +183,8 @@ def test_window_pickup_checks_identity_and_hands_over_once(wired_demo, mother, o
     window = clerk("clerk-huangpu")
     client.force_login(window.user)
     url = reverse("issuance:handover", args=[case.number])
-    wrong = client.post(url, {"action": "pickup", "recipient_name": "x", "recipient_id_number": other_citizen.id_number})
+    stranger = {"action": "pickup", "recipient_name": "x", "recipient_id_number": other_citizen.id_number}
+    wrong = client.post(url, stranger)
     assert wrong.status_code == 400 and "不符" in wrong.content.decode()
     ok = client.post(url, {"action": "pickup", "recipient_name": "林晓雯", "recipient_id_number": mother.id_number})
     assert ok.status_code == 302
