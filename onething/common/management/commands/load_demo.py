@@ -21,6 +21,7 @@ CLERK_PASSWORD = "onething-clerk"
 CENTRES_FILE = Path(settings.BASE_DIR) / "demo" / "centres.json"
 DEPARTMENTS_FILE = Path(settings.BASE_DIR) / "demo" / "departments.json"
 OFFICER_PASSWORD = "onething-officer"
+ADMIN_PASSWORD = "onething-admin"
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class DemoAccount:
 # The citizens and the enterprise are identities the data hub knows (services/datahub),
 # so their forms prefill and their e-licences attach.
 DEMO_ACCOUNTS = [
-    DemoAccount("admin", "onething-admin", "admin", "系统管理员", "管理员 administrator (/admin/)", staff=True),
+    DemoAccount("admin", ADMIN_PASSWORD, "admin", "系统管理员", "管理员 administrator (/admin/)", staff=True),
     DemoAccount(
         hub.MOTHER.id_number,
         DEMO_PASSWORD,
