@@ -47,7 +47,7 @@ def licence_from_approval(*, item_case: ItemCase) -> IssuedLicence | None:
             "licence_type": str(certificate.get("type") or ""),
             "title": str(certificate.get("title") or item_case.item_name),
             "number": number,
-            "holder": str(certificate.get("holder") or _applicant_identifier(case)),
+            "holder": str(certificate.get("holder") or ""),
             "holder_name": str(certificate.get("holder_name") or case.applicant.full_name or ""),
             "issuer": str(certificate.get("issuer") or item_case.department.name),
             "issue_date": _date_or_none(certificate.get("issue_date")),
@@ -67,12 +67,6 @@ def licence_from_approval(*, item_case: ItemCase) -> IssuedLicence | None:
 
         collect_licence.delay_on_commit(licence.pk)
     return licence
-
-
-def _applicant_identifier(case: Case) -> str:
-    """Whom a certificate without a named holder belongs to: the applicant (as guardian for
-    a newborn's first certificates)."""
-    return case.applicant.id_number or case.applicant.username
 
 
 def _date_or_none(value):
@@ -132,6 +126,11 @@ def _finish_document(licence: IssuedLicence, *, state: str, error: str, document
 
 
 def _register(licence: IssuedLicence) -> None:
+    if not licence.holder:
+        # e.g. a newborn's birth certificate, issued before the child has an ID number:
+        # filed under the parent it would be offered as the parent's own licence later
+        _finish_registration(licence, L.Registration.NO_HOLDER, "")
+        return
     try:
         with datahub_client() as hub:
             hub.register_elicence(
