@@ -39,6 +39,7 @@ import io
 import os
 import re
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -367,12 +368,14 @@ def _answers(url: str) -> bool:
     return True
 
 
-def start_web(machine: Machine, port: int) -> Process:
+def start_web(
+    machine: Machine, port: int, *, workers: int = 3, app: str = "onething.wsgi", name: str = "web"
+) -> Process:
     # gunicorn as in production (docker/): sync workers keep their database connection,
     # where runserver opens one per request thread
-    command = [sys.executable, "-m", "gunicorn", "onething.wsgi", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", "3", "--log-level", "warning"]
-    process = machine.spawn("web", command)
+    command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(workers), "--log-level", "warning"]
+    process = machine.spawn(name, command)
     wait_for("the engine's web server", lambda: _answers(f"http://127.0.0.1:{port}/"), 60, machine, 0.2)
     return process
 
@@ -710,6 +713,7 @@ def run(args: argparse.Namespace) -> int:
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
             "ONETHING_VAR_DIR": str(work_dir / "var"),
             "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(40),  # settings refuse the default one with DEBUG off
             "LOG_LEVEL": "WARNING",
             "BENCH_READY_DIR": str(ready_dir),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),

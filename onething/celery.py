@@ -29,3 +29,11 @@ def _close_old_connections(task=None, **kwargs) -> None:
         return
 
     close_old_connections()
+
+
+# Log context across processes: the case number travels in the message headers
+# (onething/common/logging.py); with LOG_FORMAT=json the worker logs through settings.LOGGING.
+# After _close_old_connections, so that a case-number lookup gets a healthy connection.
+from onething.common.logging import connect_celery_signals  # noqa: E402
+
+connect_celery_signals(json_logs=os.environ.get("LOG_FORMAT", "text").strip().lower() == "json")

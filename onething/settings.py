@@ -59,7 +59,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "onething.common.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "onething.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "onething.common.middleware.ChosenLanguageMiddleware",
@@ -161,6 +163,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "reconcile-item-cases": {"task": "processing.reconcile", "schedule": 60.0},
     "mark-time-limits": {"task": "processing.mark_time_limits", "schedule": 900.0},
     "mark-overdue-rectifications": {"task": "oversight.mark_overdue_rectifications", "schedule": 900.0},
+    "compact-dashboard-ledgers": {"task": "oversight.dashboard_compact", "schedule": 300.0},
     "reconcile-licences": {"task": "issuance.reconcile", "schedule": 300.0},
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
@@ -253,9 +256,93 @@ CJK_FONT_PATHS = env_list(
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "一件事 <noreply@onething.example>")
 
+# --- Production: secrets, HTTPS, content security policy, health, metrics, logs ---------
+# See docs/operations.md. `make run` and the tests keep DEBUG on and need none of this.
+if not DEBUG and SECRET_KEY.strip() in {"", DEFAULT_SECRET_KEY}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set in the environment when DEBUG is off (生产环境必须通过环境变量设置 SECRET_KEY): "
+        "generate one with python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
+
+# Cookies only over HTTPS. SECURE_COOKIES=0 only for a plain-HTTP trial or load test.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+# HSTS: a year by default in production; set SECURE_HSTS_SECONDS=300 for a first roll-out.
+SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)  # a decision for the domain's owner
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# The TLS-terminating proxy redirects HTTP to HTTPS; turn this on when nothing in front does.
+# Health and metrics stay reachable over plain HTTP from inside the network.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+
+# Content security policy (onething.common.middleware.ContentSecurityPolicyMiddleware).
+# Scripts only from our own static files; inline <style> blocks and style attributes of
+# the templates, the admin and the SVG charts are allowed (docs/operations.md says why).
+CSP_POLICY = os.environ.get(
+    "CSP_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+# The Swagger UI of /api/docs/ is loaded from drf-spectacular's default CDN.
+_SWAGGER_CDN = "https://cdn.jsdelivr.net"
+CSP_PATH_POLICIES = {
+    "/api/docs/": f"default-src 'self'; script-src 'self' {_SWAGGER_CDN}; style-src 'self' 'unsafe-inline' "
+    f"{_SWAGGER_CDN}; img-src 'self' data: {_SWAGGER_CDN}; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'",
+}
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+
+# Behind PgBouncer in transaction pooling mode (docs/operations.md, connection budget).
+if env_bool("DB_BEHIND_PGBOUNCER", False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# Static files: hashed names and pre-compressed copies served by WhiteNoise. With DEBUG off,
+# `manage.py collectstatic` must have run (the Dockerfile does): pages need its manifest.
+if not DEBUG:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+# /healthz (onething/common/health.py) and /metrics (onething/common/metrics.py).
+HEALTHZ_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_TIMEOUT_SECONDS", "1.0"))
+HEALTHZ_CACHE_SECONDS = float(os.environ.get("HEALTHZ_CACHE_SECONDS", "5"))
+# Bearer token for /metrics; without one, /metrics answers only with DEBUG on.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_WINDOW_SECONDS = int(os.environ.get("METRICS_WINDOW_SECONDS", "900"))  # dispatch latency, retries
+METRICS_CACHE_SECONDS = float(os.environ.get("METRICS_CACHE_SECONDS", "10"))
+
+# Logs to standard output. LOG_FORMAT=json: one JSON object per line with the case number,
+# request id and task id (onething/common/logging.py); "text" (default) for `make run`.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+# One log line per web request (method, path, status, duration); on with JSON logs.
+ACCESS_LOG = env_bool("ACCESS_LOG", LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "context": {"()": "onething.common.logging.ContextFilter"},
+        # ID and mobile numbers masked in every line, whoever logged them (docs/security.md)
+        "personal_data": {"()": "onething.common.redaction.PersonalDataFilter"},
+    },
+    "formatters": {
+        "json": {"()": "onething.common.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(case_number)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context", "personal_data"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

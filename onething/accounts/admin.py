@@ -1,4 +1,4 @@
-"""Admin of users (ID numbers masked in lists) and of failed-login records (read-only; deleting
+"""Admin of users (ID and mobile numbers masked in lists) and of failed-login records (read-only; deleting
 one lifts a lock-out early)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onething.accounts.forms import AccountChangeForm, AccountCreationForm
 from onething.accounts.models import LoginAttempt, User
-from onething.accounts.selectors import mask_id_number
+from onething.accounts.selectors import mask_id_number, mask_mobile
 from onething.accounts.services import IDENTIFIER_SHAPE
 
 IDENTITY_FIELDS = ("role", "full_name", "id_number", "mobile", "real_name_verified")
@@ -44,7 +44,7 @@ class AccountAdmin(UserAdmin):
         "full_name",
         "role",
         "masked_id_number",
-        "mobile",
+        "masked_mobile",
         "real_name_verified",
         "is_staff",
         "is_active",
@@ -61,6 +61,10 @@ class AccountAdmin(UserAdmin):
     @admin.display(description=_("证件号码"), ordering="id_number")
     def masked_id_number(self, user: User) -> str:
         return mask_id_number(user.id_number)
+
+    @admin.display(description=_("手机号码"), ordering="mobile")
+    def masked_mobile(self, user: User) -> str:
+        return mask_mobile(user.mobile)
 
 
 @admin.register(LoginAttempt)

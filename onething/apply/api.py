@@ -1,7 +1,7 @@
 """REST API of 一表申请: the merged form's JSON Schema, drafts, materials, submission and
 the applicant's own cases. Same services as the HTML pages."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -90,6 +90,9 @@ class CaseSerializer(serializers.Serializer):
     materials = CaseMaterialSerializer(many=True, source="materials.all")
 
 
+FORBIDDEN = OpenApiResponse(ErrorSerializer, description="not logged in, or not an applicant 未登录或非申请人")
+
+
 def field_errors(errors: dict) -> list[dict]:
     return [{"field": key, **error.as_dict()} for key, error in errors.items()]
 
@@ -120,14 +123,14 @@ class MergedFormView(APIView):
 class DraftListView(APIView):
     permission_classes = [IsApplicant]
 
-    @extend_schema(summary="My open drafts", responses=DraftSerializer(many=True))
+    @extend_schema(summary="My open drafts", responses={200: DraftSerializer(many=True), 403: FORBIDDEN})
     def get(self, request: Request) -> Response:
         return Response(DraftSerializer(selectors.drafts_of(user=request.user), many=True).data)
 
     @extend_schema(
         summary="Start a draft for a bundle and situation (prefilled from government data)",
         request=DraftCreateSerializer,
-        responses={201: DraftSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={201: DraftSerializer, 400: ErrorSerializer, 403: FORBIDDEN, 404: ErrorSerializer},
     )
     def post(self, request: Request) -> Response:
         body = DraftCreateSerializer(data=request.data)
@@ -154,14 +157,14 @@ def own_draft(request: Request, draft_id) -> Draft:
 class DraftDetailView(APIView):
     permission_classes = [IsApplicant]
 
-    @extend_schema(summary="One of my drafts", responses={200: DraftSerializer, 404: ErrorSerializer})
+    @extend_schema(summary="One of my drafts", responses={200: DraftSerializer, 403: FORBIDDEN, 404: ErrorSerializer})
     def get(self, request: Request, draft_id) -> Response:
         return Response(DraftSerializer(own_draft(request, draft_id)).data)
 
     @extend_schema(
         summary="Save data into a draft (kept even when not yet valid; problems listed)",
         request=DraftUpdateSerializer,
-        responses={200: DraftSerializer, 404: ErrorSerializer},
+        responses={200: DraftSerializer, 400: ErrorSerializer, 403: FORBIDDEN, 404: ErrorSerializer},
     )
     def patch(self, request: Request, draft_id) -> Response:
         draft = own_draft(request, draft_id)
@@ -180,7 +183,7 @@ class DraftMaterialView(APIView):
     @extend_schema(
         summary="Attach an uploaded file (POST /api/uploads/) to a material line",
         request=MaterialAttachSerializer,
-        responses={200: DraftSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: DraftSerializer, 400: ErrorSerializer, 403: FORBIDDEN, 404: ErrorSerializer},
     )
     def post(self, request: Request, draft_id) -> Response:
         draft = own_draft(request, draft_id)
@@ -206,7 +209,7 @@ class DraftSubmitView(APIView):
     @extend_schema(
         summary="Submit the draft as a case (idempotent: repeating returns the same case)",
         request=None,
-        responses={201: CaseSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={201: CaseSerializer, 400: ErrorSerializer, 403: FORBIDDEN, 404: ErrorSerializer},
     )
     def post(self, request: Request, draft_id) -> Response:
         draft = Draft.objects.filter(applicant=request.user, pk=draft_id).select_related("case").first()
@@ -229,7 +232,7 @@ class DraftSubmitView(APIView):
 class CaseListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="My cases", responses=CaseSerializer(many=True))
+    @extend_schema(summary="My cases", responses={200: CaseSerializer(many=True), 403: FORBIDDEN})
     def get(self, request: Request) -> Response:
         cases = selectors.cases_of(user=request.user).prefetch_related("materials")
         return Response(CaseSerializer(cases, many=True).data)
@@ -238,7 +241,7 @@ class CaseListView(APIView):
 class CaseDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="One of my cases", responses={200: CaseSerializer, 404: ErrorSerializer})
+    @extend_schema(summary="One of my cases", responses={200: CaseSerializer, 403: FORBIDDEN, 404: ErrorSerializer})
     def get(self, request: Request, number: str) -> Response:
         try:
             case = selectors.case_of(user=request.user, number=number)

@@ -48,6 +48,8 @@ STEP_OF_PREFIX = {
     "shareholder": "enterprise",
     "delivery": "delivery",
 }
+SURROGATE = re.compile("[\ud800-\udfff]")  # in a Python str, only a lone one can be there
+MAX_NUMBER_EXPONENT = 300  # beyond this a typed number is no amount, and would not survive float() or JSON
 JSON_TYPES = {"string": "string", "date": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
 
 
@@ -70,6 +72,11 @@ class MergedField:
         if self.type == "enum":
             return self.choices[0]["value"] if self.choices else ""
         simple = {"integer": 3, "number": 12.5, "boolean": True, "date": "2026-11-01"}
+        if self.type in {"integer", "number"}:
+            low = max((extra["minimum"] for extra in self.extra_schema if "minimum" in extra), default=None)
+            high = min((extra["maximum"] for extra in self.extra_schema if "maximum" in extra), default=None)
+            value = simple[self.type] if low is None else max(simple[self.type], low)
+            return value if high is None else min(value, high)
         if self.type in simple:
             return simple[self.type]
         pattern = next((extra["pattern"] for extra in self.extra_schema if "pattern" in extra), None)
@@ -189,9 +196,23 @@ def _step_of(merged_field: MergedField) -> str:
 # --- validation ---------------------------------------------------------------------
 
 
+def storable(value: Any) -> Any:
+    """The value without NUL characters and with lone surrogates replaced (U+FFFD), in
+    strings and keys at any depth: nobody types them, and neither PostgreSQL's jsonb nor
+    UTF-8 can store them, so a draft saving them would fail."""
+    if isinstance(value, str):
+        return SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    return value
+
+
 def coerce(merged_field: MergedField, raw: Any) -> Any:
     """Turn an HTML form string into the element's JSON type; JSON values pass through.
     Empty input means "not given" (None)."""
+    raw = storable(raw)
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return None
     if not isinstance(raw, str):
@@ -207,6 +228,8 @@ def coerce(merged_field: MergedField, raw: Any) -> Any:
             number = Decimal(text)
         except InvalidOperation:
             return text
+        if not number.is_finite() or number.adjusted() > MAX_NUMBER_EXPONENT:
+            return text  # "Infinity", "NaN", 1e400: left as text, refused as not a number
         return int(number) if number == number.to_integral_value() else float(number)
     if merged_field.type == "boolean":
         lowered = text.lower()

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onething.apply import selectors
-from onething.apply.form import MergedForm, validate
+from onething.apply.form import MergedForm, storable, validate
 from onething.apply.models import Draft, Upload
 from onething.apply.prefill.services import run_prefill
 from onething.apply.validators import FieldError
@@ -73,7 +73,7 @@ def _merge_input(draft: Draft, form: MergedForm, raw_data: dict) -> dict:
     merged = {**draft.data}
     for key, value in raw_data.items():
         if key in form.by_key:
-            merged[key] = value
+            merged[key] = storable(value)
     for key, prefilled in draft.prefilled.items():
         field = form.by_key.get(key)
         if field is not None and field.authoritative:

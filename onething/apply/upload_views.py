@@ -140,7 +140,7 @@ class UploadCreateView(APIView):
         responses={
             201: UploadCreatedSerializer,
             400: ErrorSerializer,
-            403: OpenApiResponse(description="not logged in 未登录"),
+            403: OpenApiResponse(ErrorSerializer, description="not logged in 未登录"),
             503: ErrorSerializer,
         },
     )
@@ -150,6 +150,7 @@ class UploadCreateView(APIView):
             limit = getattr(self, "size_limit", None)
             if limit is not None and limit.exceeded:
                 rejected = uploads.too_large_error(limit=limit.limit)
+                uploads.logger.warning("refused upload from user %s: %s", request.user.pk, rejected.code)
                 raise BilingualAPIError(code=rejected.code, message=rejected.message, message_en=rejected.message_en)
             raise BilingualAPIError(
                 code="file_required",

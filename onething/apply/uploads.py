@@ -215,6 +215,15 @@ def sniff_content_type(*, data: bytes) -> str:
     )
 
 
+def check_complete(*, data: bytes, content_type: str) -> None:
+    """A PDF must have its end-of-file marker: a PDF header followed by anything else is
+    truncated, or not a PDF at all, and no clerk could open it."""
+    if content_type == "application/pdf" and b"%%EOF" not in data:
+        raise UploadRejected(
+            code="corrupt_file", message="文件已损坏或不完整", message_en="the file is damaged or incomplete"
+        )
+
+
 def clean_original_name(*, name: object, content_type: str) -> str:
     """The client's file name made safe to store and show: last path component only
     (either slash), NFC, no control or format characters (these include the
@@ -289,9 +298,14 @@ def upload_create(*, owner: AbstractBaseUser, file: Readable) -> Upload:
     later by an enclosing transaction leaves an orphan file with no row; it is
     unreachable, since files are served only through a row.)
     """
-    data = _read_limited(file=file, limit=int(settings.UPLOAD_MAX_BYTES))
-    content_type = sniff_content_type(data=data)
-    scanner_name = _scan(data=data)
+    try:
+        data = _read_limited(file=file, limit=int(settings.UPLOAD_MAX_BYTES))
+        content_type = sniff_content_type(data=data)
+        check_complete(data=data, content_type=content_type)
+        scanner_name = _scan(data=data)
+    except UploadRejected as refused:
+        logger.warning("refused upload from user %s: %s", owner.pk, refused.code)
+        raise
 
     stored_name = secrets.token_hex(16)
     target = upload_root() / stored_name[:2] / stored_name

@@ -186,7 +186,9 @@ def _case_action(request: HttpRequest, case: Case):
             from onething.processing.models import ItemCase
             from onething.processing.services import supplement_supply
 
-            item_case = ItemCase.objects.get(pk=request.POST.get("item_case"), case=case)
+            item_case = ItemCase.objects.filter(pk=request.POST.get("item_case"), case=case).first()
+            if item_case is None:  # another case's item case: 404 like any object not one's own
+                raise Http404(_("没有这个子件"))
             materials = []
             for name, upload_file in request.FILES.items():
                 upload = upload_create(owner=request.user, file=upload_file)

@@ -253,6 +253,7 @@ class BundleAdmin(admin.ModelAdmin):
                     except DefinitionInvalid as invalid:
                         problems = list(invalid.problems)
                     else:
+                        self.log_addition(request, version, f"导入定义文件（{version.get_state_display()}）")
                         self.message_user(
                             request,
                             f"已导入“{version.bundle.name}” v{version.number}（{version.get_state_display()}）。",
@@ -404,7 +405,7 @@ class BundleVersionAdmin(admin.ModelAdmin):
     def publish_versions(self, request, queryset):
         for version in queryset.select_related("bundle"):
             try:
-                version_publish(version=version)
+                version_publish(version=version, actor=request.user)
             except DefinitionInvalid as invalid:
                 self._problems(request, version, "发布", invalid)
             else:
@@ -414,7 +415,7 @@ class BundleVersionAdmin(admin.ModelAdmin):
     def retire_versions(self, request, queryset):
         for version in queryset.select_related("bundle"):
             try:
-                version_retire(version=version)
+                version_retire(version=version, actor=request.user)
             except DefinitionInvalid as invalid:
                 self._problems(request, version, "停用", invalid)
             else:
@@ -423,7 +424,7 @@ class BundleVersionAdmin(admin.ModelAdmin):
     @admin.action(description="基于所选版本新建草稿", permissions=["change"])
     def new_draft_versions(self, request, queryset):
         for version in queryset.select_related("bundle"):
-            draft = version_new_draft(version=version)
+            draft = version_new_draft(version=version, actor=request.user)
             self.message_user(
                 request,
                 format_html(

@@ -12,11 +12,13 @@ from onething.catalog.definition.errors import DefinitionInvalid
 from onething.catalog.definition.exporter import build_document
 from onething.catalog.definition.validation import validate_document
 from onething.catalog.models import BundleVersion
+from onething.oversight import audit
 
 
 @transaction.atomic
-def version_publish(*, version: BundleVersion) -> BundleVersion:
-    """Validate and publish a draft; the bundle's previously published version retires."""
+def version_publish(*, version: BundleVersion, actor=None) -> BundleVersion:
+    """Validate and publish a draft; the bundle's previously published version retires.
+    Audited (``catalog.version_published``) with whoever published it."""
     version = BundleVersion.objects.select_for_update().get(pk=version.pk)
     if version.state != BundleVersion.State.DRAFT:
         raise DefinitionInvalid([_not_draft_problem(version)])
@@ -25,18 +27,25 @@ def version_publish(*, version: BundleVersion) -> BundleVersion:
     if problems:
         raise DefinitionInvalid(problems)
     now = timezone.now()
-    BundleVersion.objects.filter(bundle=version.bundle, state=BundleVersion.State.PUBLISHED).update(
-        state=BundleVersion.State.RETIRED, retired_at=now
-    )
+    previous = BundleVersion.objects.filter(bundle=version.bundle, state=BundleVersion.State.PUBLISHED)
+    retired = list(previous.values_list("number", flat=True))
+    previous.update(state=BundleVersion.State.RETIRED, retired_at=now)
     version.snapshot = document
     version.state = BundleVersion.State.PUBLISHED
     version.published_at = now
     version.save(update_fields=["snapshot", "state", "published_at"])
+    audit.record(
+        action="catalog.version_published",
+        actor=actor,
+        obj=version,
+        before={"state": BundleVersion.State.DRAFT},
+        after={"state": version.state, "bundle": version.bundle.code, "number": version.number, "retired": retired},
+    )
     return version
 
 
 @transaction.atomic
-def version_retire(*, version: BundleVersion) -> BundleVersion:
+def version_retire(*, version: BundleVersion, actor=None) -> BundleVersion:
     """Withdraw a published version: no new cases start on it; running cases keep it."""
     updated = BundleVersion.objects.filter(pk=version.pk, state=BundleVersion.State.PUBLISHED).update(
         state=BundleVersion.State.RETIRED, retired_at=timezone.now()
@@ -44,11 +53,18 @@ def version_retire(*, version: BundleVersion) -> BundleVersion:
     version.refresh_from_db()
     if not updated:
         raise DefinitionInvalid([_not_draft_problem(version, expected="published")])
+    audit.record(
+        action="catalog.version_retired",
+        actor=actor,
+        obj=version,
+        before={"state": BundleVersion.State.PUBLISHED},
+        after={"state": version.state, "bundle": version.bundle.code, "number": version.number},
+    )
     return version
 
 
 @transaction.atomic
-def version_new_draft(*, version: BundleVersion) -> BundleVersion:
+def version_new_draft(*, version: BundleVersion, actor=None) -> BundleVersion:
     """Editing a published version means editing a copy: a new draft with the same
     questions, items and dependencies (the bundle's existing draft if it has one).
 
@@ -79,6 +95,12 @@ def version_new_draft(*, version: BundleVersion) -> BundleVersion:
         dependency.pk, dependency.version = None, draft
         dependency.upstream, dependency.downstream = copies[dependency.upstream_id], copies[dependency.downstream_id]
         dependency.save()
+    audit.record(
+        action="catalog.draft_created",
+        actor=actor,
+        obj=draft,
+        after={"bundle": version.bundle.code, "number": draft.number, "copied_from": version.number},
+    )
     return draft
 
 

@@ -24,7 +24,7 @@ from onething.intake import selectors, services
 from onething.intake.materials import Decision
 from onething.intake.models import MaterialCheck
 
-FORBIDDEN = OpenApiResponse(description="not a window clerk, or not logged in 非窗口人员或未登录")
+FORBIDDEN = OpenApiResponse(ErrorSerializer, description="not a window clerk, or not logged in 非窗口人员或未登录")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="no such case in the clerk's centre 本中心没有这个办件")
 
 

@@ -27,6 +27,11 @@ from onething.processing.selectors import adapter_for
 log = logging.getLogger(__name__)
 L = IssuedLicence
 CONCLUDED = {Case.State.CONCLUDED, Case.State.PARTIALLY_CONCLUDED}
+REGISTRATION_ACTIONS = {
+    L.Registration.REGISTERED: "licence.registered",
+    L.Registration.FAILED: "licence.registration_failed",
+    L.Registration.NO_HOLDER: "licence.not_registered",
+}
 
 
 # --- collection ----------------------------------------------------------------------------
@@ -159,7 +164,7 @@ def _finish_registration(licence: IssuedLicence, registration: str, error: str) 
         )
         if updated:
             audit.record(
-                action=f"licence.{registration}",
+                action=REGISTRATION_ACTIONS[registration],
                 case_number=licence.case.number,
                 obj=licence,
                 after={"number": licence.number, "holder_type": licence.licence_type},

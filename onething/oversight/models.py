@@ -1,5 +1,6 @@
-"""The audit trail. Append-only: the model refuses updates and deletes, and nothing in
-the application offers them."""
+"""The audit trail. Append-only: the model and its querysets refuse updates and deletes,
+nothing in the application offers them, and on PostgreSQL a trigger refuses them as well
+(migration 0003). A user who acted cannot be deleted (PROTECT): deactivate them instead."""
 
 from django.conf import settings
 from django.db import models
@@ -10,10 +11,31 @@ class AuditImmutableError(Exception):
     """Raised when something tries to change or delete an audit event."""
 
 
+class AuditEventQuerySet(models.QuerySet):
+    """Bulk writes that would change or remove events are refused like the instance ones."""
+
+    def update(self, **kwargs):
+        raise AuditImmutableError("audit events are append-only / 审计记录只能追加")
+
+    def delete(self):
+        raise AuditImmutableError("audit events are append-only / 审计记录只能追加")
+
+    delete.queryset_only = True
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditImmutableError("audit events are append-only / 审计记录只能追加")
+
+    def _update(self, values):
+        raise AuditImmutableError("audit events are append-only / 审计记录只能追加")
+
+    def _raw_delete(self, using):
+        raise AuditImmutableError("audit events are append-only / 审计记录只能追加")
+
+
 class AuditEvent(models.Model):
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("操作人")
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("操作人")
     )
     action = models.CharField(_("动作"), max_length=64, db_index=True)
     case_number = models.CharField(_("办件编号"), max_length=64, blank=True, db_index=True)
@@ -22,6 +44,8 @@ class AuditEvent(models.Model):
     before = models.JSONField(_("变更前"), null=True, blank=True)
     after = models.JSONField(_("变更后"), null=True, blank=True)
     note = models.TextField(_("说明"), blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("审计事件")
@@ -38,3 +62,147 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditImmutableError("audit events are append-only / 审计记录只能追加")
+
+
+class Rating(models.Model):
+    """A citizen's rating (好差评) of one concluded case: the case overall, one department
+    involved in it, or the window intake of the service centre that accepted it.
+
+    One rating per case and target (the partial unique constraints below); it may be
+    changed until ``edit_until`` (first submission + ``settings.RATING_EDIT_DAYS``)."""
+
+    class Target(models.TextChoices):
+        CASE = "case", _("办件整体")
+        DEPARTMENT = "department", _("办理部门")
+        WINDOW = "window", _("窗口受理")
+
+    class Level(models.IntegerChoices):
+        VERY_SATISFIED = 5, _("非常满意")
+        SATISFIED = 4, _("满意")
+        BASIC = 3, _("基本满意")
+        DISSATISFIED = 2, _("不满意")
+        VERY_DISSATISFIED = 1, _("非常不满意")
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="ratings", verbose_name=_("办件"))
+    target = models.CharField(_("评价对象"), max_length=16, choices=Target.choices)
+    department = models.ForeignKey(
+        "catalog.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings"
+    )
+    centre = models.ForeignKey(
+        "intake.ServiceCentre", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings"
+    )
+    level = models.PositiveSmallIntegerField(_("评价等级"), choices=Level.choices, db_index=True)
+    comment = models.TextField(_("评价内容"), max_length=500, blank=True)
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ratings", verbose_name=_("评价人")
+    )
+    submitted_at = models.DateTimeField(_("首次评价时间"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("最近修改时间"), auto_now=True)
+    edit_until = models.DateTimeField(_("可修改至"))
+
+    class Meta:
+        verbose_name = _("好差评")
+        verbose_name_plural = _("好差评")
+        ordering = ["case", "target", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=models.Q(target="case"), name="uniq_rating_case"),
+            models.UniqueConstraint(
+                fields=["case", "department"], condition=models.Q(target="department"), name="uniq_rating_department"
+            ),
+            models.UniqueConstraint(fields=["case"], condition=models.Q(target="window"), name="uniq_rating_window"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(target="case", department__isnull=True, centre__isnull=True)
+                    | models.Q(target="department", department__isnull=False, centre__isnull=True)
+                    | models.Q(target="window", department__isnull=True, centre__isnull=False)
+                ),
+                name="rating_target_matches",
+            ),
+            models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="rating_level_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.get_target_display()} · {self.get_level_display()}"
+
+    @property
+    def is_bad(self) -> bool:
+        """不满意 or 非常不满意: such a rating opens a rectification."""
+        return self.level <= self.Level.DISSATISFIED
+
+
+class Rectification(models.Model):
+    """The follow-up (整改) of a bad rating by the party responsible for it: a department,
+    a service centre (window rating) or the administrators (an overall rating that no
+    department is to blame for). Steps: same-day contact with the citizen, the party's
+    response before ``deadline``, the citizen's confirmation or rejection (a rejection asks
+    for a new response). State changes go through :mod:`onething.oversight.ratings` only."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待联系群众")
+        CONTACTED = "contacted", _("已联系，待答复")
+        RESPONDED = "responded", _("已答复，待群众确认")
+        REOPENED = "reopened", _("群众不认可，待重新答复")
+        CONFIRMED = "confirmed", _("群众已确认，整改办结")
+        WITHDRAWN = "withdrawn", _("群众已改评，整改撤回")
+
+    class Party(models.TextChoices):
+        DEPARTMENT = "department", _("部门")
+        CENTRE = "centre", _("服务中心")
+        ADMINISTRATION = "administration", _("管理员")
+
+    rating = models.ForeignKey(Rating, on_delete=models.PROTECT, related_name="rectifications")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="rectifications")
+    party = models.CharField(_("责任方"), max_length=16, choices=Party.choices)
+    department = models.ForeignKey(
+        "catalog.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="rectifications"
+    )
+    centre = models.ForeignKey(
+        "intake.ServiceCentre", null=True, blank=True, on_delete=models.PROTECT, related_name="rectifications"
+    )
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
+    reason = models.TextField(_("开启原因"), blank=True)
+    opened_at = models.DateTimeField(_("开启时间"), auto_now_add=True, db_index=True)
+    opened_on = models.DateField(_("开启日期"))
+    deadline = models.DateField(_("整改期限"), null=True, blank=True, db_index=True)
+    deadline_problem = models.CharField(_("期限无法计算的原因"), max_length=300, blank=True)
+    contacted_at = models.DateTimeField(_("联系时间"), null=True, blank=True)
+    contacted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    contact_note = models.TextField(_("联系情况"), blank=True)
+    contact_late = models.BooleanField(_("未当日联系"), default=False, db_index=True)
+    response = models.TextField(_("整改答复"), blank=True)
+    responded_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rounds = models.PositiveSmallIntegerField(_("答复轮次"), default=0)
+    citizen_reason = models.TextField(_("群众不认可的理由"), blank=True)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    overdue = models.BooleanField(_("逾期"), default=False, db_index=True)
+    overdue_at = models.DateTimeField(_("标记逾期时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("整改")
+        verbose_name_plural = _("整改")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(party="department", department__isnull=False, centre__isnull=True)
+                    | models.Q(party="centre", department__isnull=True, centre__isnull=False)
+                    | models.Q(party="administration", department__isnull=True, centre__isnull=True)
+                ),
+                name="rectification_party_matches",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.get_party_display()} · {self.get_state_display()}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state in CLOSED_RECTIFICATION_STATES
+
+
+CLOSED_RECTIFICATION_STATES = {Rectification.State.CONFIRMED, Rectification.State.WITHDRAWN}

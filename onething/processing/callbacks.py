@@ -24,10 +24,18 @@ from services.department import signing
 
 log = logging.getLogger(__name__)
 KNOWN_STATES = {s.value for s in ItemCase.State}
+MAX_BODY_BYTES = 2 * 1024 * 1024  # docs/department-protocol.md: JSON bodies of at most 2 MiB
 
 
 def _error(status: int, code: str, message: str, message_en: str) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message, "message_en": message_en}}, status=status)
+
+
+def _refused(request: HttpRequest, department: str, status: int, code: str, message: str, message_en: str):
+    """A callback refused before its signature is known to be good: logged, not audited
+    (it may be a department's honest mistake; forged signatures are audited below)."""
+    log.warning("refused callback from %s: %s (%s)", department, code, request.META.get("REMOTE_ADDR"))
+    return _error(status, code, message, message_en)
 
 
 def seen_nonce(nonce: str, timestamp: int) -> bool:
@@ -46,7 +54,17 @@ def seen_nonce(nonce: str, timestamp: int) -> bool:
 def department_callback(request: HttpRequest, department: str) -> JsonResponse:
     endpoint = getattr(Department.objects.filter(code=department).select_related("endpoint").first(), "endpoint", None)
     if endpoint is None or not endpoint.secret:
-        return _error(404, "unknown_department", "未知部门", "unknown department")
+        return _refused(request, department, 404, "unknown_department", "未知部门", "unknown department")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = MAX_BODY_BYTES + 1
+    if length > MAX_BODY_BYTES:  # refused before the body is read
+        return _refused(request, department, 413, "body_too_large", "回调内容过大", "callback body over 2 MiB")
+    if request.content_type != "application/json":
+        return _refused(
+            request, department, 415, "unsupported_media_type", "回调须为 JSON", "callbacks are application/json"
+        )
     problem = signing.verify(
         endpoint.secret,
         request.headers,
@@ -64,11 +82,15 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
     try:
         payload = json.loads(request.body)
         event_id, key = str(payload["event_id"]), str(payload["idempotency_key"])
+        # storable: the event id fits its column; no NUL (jsonb) nor lone surrogate (UTF-8)
+        if not 0 < len(event_id) <= 100 or "\\u0000" in json.dumps(payload):
+            raise ValueError(event_id[:100])
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except (ValueError, KeyError, TypeError):
-        return _error(400, "malformed", "回调格式错误", "malformed callback")
+        return _refused(request, department, 400, "malformed", "回调格式错误", "malformed callback")
     item_case = ItemCase.objects.filter(idempotency_key=key, department=endpoint.department).first()
     if item_case is None:
-        return _error(404, "unknown_item_case", "没有对应的子件", "no such item case")
+        return _refused(request, department, 404, "unknown_item_case", "没有对应的子件", "no such item case")
     receipt, created = CallbackReceipt.objects.get_or_create(
         event_id=event_id, defaults={"department": endpoint.department, "item_case": item_case, "payload": payload}
     )

@@ -110,6 +110,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
                         problems = invalid.problems
                     else:
                         summary = f"{len(holidays)} 个放假工作日，{len(workdays)} 个调休上班日"
+                        self.log_change(request, row, f"录入年度安排：{summary}")
                         self.message_user(request, f"已录入 {row.year} 年节假日安排：{summary}。", messages.SUCCESS)
                         return HttpResponseRedirect(reverse("admin:workdays_calendaryear_change", args=[row.pk]))
         else:

@@ -122,7 +122,9 @@ class DatahubClient:
         try:
             response = self.session.request(method, url, data=data or None, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise DatahubUnavailable(f"data hub unreachable: {exc}") from exc
+            # not str(exc): requests puts the URL in it, and the URL may name a person
+            # (/v1/persons/<ID number>); this message is logged and stored (last_error)
+            raise DatahubUnavailable(f"data hub unreachable at {self.base_url}: {type(exc).__name__}") from exc
         return _result(response, allow_404)
 
 

@@ -36,9 +36,42 @@ def validate_document(document: Any) -> list[DefinitionProblem]:
         DefinitionProblem(json_path(error.absolute_path), "schema", f"格式错误：{error.message}", error.message)
         for error in sorted(schema_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     ]
+    structural += unstorable_text(document)
     if structural:
         return structural
     return SemanticChecks(document).run()
+
+
+def unstorable_text(value: Any, parts: tuple = ()) -> list[DefinitionProblem]:
+    """Strings (keys too) with a NUL character or a lone surrogate: valid JSON, but no
+    database text column takes them (PostgreSQL refuses NUL, UTF-8 refuses surrogates)."""
+    problems = []
+    if isinstance(value, str):
+        if "\x00" in value or (not value.isascii() and _has_surrogate(value)):
+            problems.append(
+                DefinitionProblem(
+                    json_path(parts),
+                    "invalid_character",
+                    "文本含有无法保存的字符（NUL 或孤立的代理项）",
+                    "text contains a NUL character or a lone surrogate",
+                )
+            )
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            problems += unstorable_text(key, parts) if isinstance(key, str) else []
+            problems += unstorable_text(child, (*parts, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            problems += unstorable_text(child, (*parts, index))
+    return problems
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class SemanticChecks:
@@ -53,6 +86,7 @@ class SemanticChecks:
         self.items = {i["code"]: i for i in document["items"]}
         self.questions = {q["key"]: q for q in self.version["questions"]}
         self.bundle_items = {b["item"]: b for b in self.version["items"]}
+        self.rules: list[tuple[str, Any]] = []  # (path, rule) of every rule, for check_rules_evaluate
 
     def add(self, path: str, code: str, message: str, message_en: str) -> None:
         self.problems.append(DefinitionProblem(path, code, message, message_en))
@@ -64,6 +98,8 @@ class SemanticChecks:
         self.check_questions()
         self.check_bundle_items()
         acyclic = self.check_dependencies()
+        if acyclic and not self.problems:
+            self.check_rules_evaluate()
         if acyclic and not self.problems:
             self.check_applicability()
         return self.problems
@@ -192,6 +228,7 @@ class SemanticChecks:
     def check_rule(self, path: str, rule: Any) -> None:
         if rule is None or isinstance(rule, bool):
             return
+        self.rules.append((path, rule))
         for operator in sorted(situations.unknown_operators(rule)):
             self.add(
                 path, "unknown_operator", f"规则使用了未知运算“{operator}”", f"unknown JSON Logic operator '{operator}'"
@@ -305,6 +342,25 @@ class SemanticChecks:
                     f"后续事项“{dep['downstream']}”没有字段“{mapping['field']}”",
                     f"downstream '{dep['downstream']}' has no field '{mapping['field']}'",
                 )
+
+    def check_rules_evaluate(self) -> None:
+        """Every rule must evaluate in every situation: known operators with ill-formed
+        operands (``{"==": 1}``, ``{"<": [{"var": "q"}, []]}``) would otherwise raise in the
+        notice of a citizen whose answers reach them."""
+        questions = self.version["questions"]
+        for path, rule in self.rules:
+            for answers in situations.enumerate_situations(questions):
+                try:
+                    situations.evaluate(rule, answers)
+                except Exception as failure:  # any error of JSON Logic on an untrusted rule
+                    reason = f"{type(failure).__name__}: {failure}"[:200]
+                    self.add(
+                        path,
+                        "invalid_rule",
+                        f"规则在情形 {json.dumps(answers, ensure_ascii=False)} 下无法计算（{reason}）",
+                        f"the rule cannot be evaluated in situation {json.dumps(answers)} ({reason})",
+                    )
+                    break
 
     def check_applicability(self) -> None:
         """No item may wait on an item that does not apply, unless declared optional."""

@@ -200,9 +200,7 @@ def forward_sql(tz: str) -> list[str]:
         function("dashboard_material_del", folded(material_cols, 4, case_ledger, [material_rows("old_rows", "-")])),
         function(
             "dashboard_material_upd",
-            folded(
-                material_cols, 4, case_ledger, [material_rows("old_rows", "-"), material_rows("new_rows", "")]
-            ),
+            folded(material_cols, 4, case_ledger, [material_rows("old_rows", "-"), material_rows("new_rows", "")]),
         ),
         *triggers("cases_casematerial", "dashboard_material"),
         function("dashboard_item_ins", folded(item_cols, 6, item_ledger, [item_rows("new_rows", "")])),

@@ -1,0 +1,33 @@
+"""The audit trail in the Django admin: readable by administrators, never added to,
+changed or deleted there (the model, its querysets and, on PostgreSQL, a trigger refuse
+it anyway). The application's own search page is /oversight/audit/ (masked listings)."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from onething.oversight.audit_selectors import actor_label
+from onething.oversight.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "action", "case_number", "actor_name", "object_type", "object_id")
+    list_filter = ("at",)  # fixed choices: no DISTINCT over the whole table
+    search_fields = ("=case_number", "=action")
+    show_full_result_count = False  # no COUNT(*) over millions of rows on every page
+    list_select_related = ("actor",)
+    readonly_fields = ("at", "actor", "action", "case_number", "object_type", "object_id", "before", "after", "note")
+    actions = None
+
+    @admin.display(description="操作人")
+    def actor_name(self, event: AuditEvent) -> str:
+        return actor_label(event.actor)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

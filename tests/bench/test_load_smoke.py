@@ -1,0 +1,71 @@
+"""CI runs the load benchmark (bench/load_bench.py) on a tiny N: it must start its own
+database, data hub, department service, web server and workers, log citizens and a clerk
+in through the API, submit, accept and conclude every case, lose none, run the bare
+baseline, print the figures and clean up. The figures of a full run are in docs/load.md;
+this only checks that the benchmark works.
+
+Needs PostgreSQL and Redis (the benchmark creates its own database and uses its own
+Redis database number, 10 here, flushed)."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+
+pytestmark = [
+    pytest.mark.skipif(
+        not DATABASE_URL.startswith(("postgres://", "postgresql://")),
+        reason="the load benchmark needs PostgreSQL (DATABASE_URL=postgres://...)",
+    ),
+    pytest.mark.skipif(
+        not BROKER_URL.startswith("redis://"),
+        reason="the load benchmark needs Redis (CELERY_BROKER_URL=redis://...)",
+    ),
+]
+
+FIGURES = [
+    r"submissions/s\s+\d+\.\d\s+target >= 100/s: (met|MISSED)",
+    r"submit p99\s+\d+\.\d ms\s+target < 300 ms: (met|MISSED)",
+    r"notice\s+p50\s+\d+\.\d ms\s+p99\s+\d+\.\d ms",
+    r"submit\s+p50\s+\d+\.\d ms\s+p99\s+\d+\.\d ms",
+    r"accept\s+p50\s+\d+\.\d ms",
+    r"errors\s+0\b",
+    r"cases lost\s+0\b",
+    r"cases unacknowledged\s+0\b",
+    r"bare baseline req/s\s+\d+\.\d",
+    r"bare\s+p50\s+\d+\.\d ms\s+p99\s+\d+\.\d ms",
+    r"ratio\s+\d+\.\d\d",
+    r"load window\s+CPU s in .*web \d+\.\d.*bench \d+\.\d",
+    r"result: submissions/s (met|MISSED), p99 (met|MISSED); cases lost 0",
+]
+
+
+def test_load_bench_small_run():
+    db_name = f"onething_load_smoke_{os.getpid()}"
+    command = [sys.executable, "bench/load_bench.py", "--users", "2", "--duration", "6", "--warmup", "1"]
+    command += ["--clerks", "1", "--web-workers", "2", "--workers", "1", "--concurrency", "4"]
+    command += ["--db-name", db_name, "--redis-db", "10", "--timeout", "60", "--bare-requests", "200"]
+    started = time.monotonic()
+    bench = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = bench.communicate(timeout=170)
+    except subprocess.TimeoutExpired:
+        bench.terminate()  # SIGTERM: the benchmark stops its processes and drops its database
+        stdout, stderr = bench.communicate(timeout=30)
+        pytest.fail(f"the benchmark took more than 170 s:\n{stdout}\n{stderr}")
+    output = stdout + stderr
+    assert bench.returncode == 0, output
+    for figure in FIGURES:
+        assert re.search(figure, stdout), f"missing {figure!r} in:\n{output}"
+    submitted = int(re.search(r"cases submitted\s+(\d+)", stdout).group(1))
+    concluded = int(re.search(r"cases concluded\s+(\d+)", stdout).group(1))
+    assert submitted >= 1 and concluded == submitted, output
+    assert time.monotonic() - started < 180
