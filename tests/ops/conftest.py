@@ -19,9 +19,11 @@ def _fresh_caches():
 
 
 @pytest.fixture
-def memory_broker(settings):
+def memory_broker(settings, monkeypatch):
     """Point the engine's broker settings at kombu's in-memory transport (shared by every
-    connection in this process)."""
+    connection in this process). Celery prefers the CELERY_BROKER_URL environment variable
+    to any app's configured broker, so it goes for the test (CI sets it to Redis)."""
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     settings.CELERY_BROKER_URL = "memory://"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
     settings.HEALTHZ_TIMEOUT_SECONDS = 0.5
