@@ -358,6 +358,21 @@ def start_departments(machine: Machine, data_dir: Path) -> str:
     return wait_for("the department service", listening, 30, machine)
 
 
+def start_datahub(machine: Machine, data_dir: Path, extra: list[str] | None = None) -> str:
+    """The data hub (services/datahub) with its default key; the engine registers the
+    e-licences departments issue there (统一发证). ``extra``: more command-line options."""
+    command = [sys.executable, "-m", "services.datahub", "--host", "127.0.0.1", "--port", "0", "--quiet"]
+    command += ["--data-dir", str(data_dir), *(extra or [])]
+    env = {name: value for name, value in os.environ.items() if not name.startswith("DATAHUB_")}
+    process = machine.spawn("datahub", command, env=env)
+
+    def listening() -> str | None:
+        found = LISTENING.search(process.log_path.read_text(errors="replace"))
+        return found.group(1) if found else None
+
+    return wait_for("the data hub", listening, 120, machine, 0.2)
+
+
 def _answers(url: str) -> bool:
     import requests
 
@@ -700,11 +715,14 @@ def run(args: argparse.Namespace) -> int:
         recreate_database(targets)
         created_db = True
         department_url = start_departments(machine, work_dir / "departments")
+        datahub_url = start_datahub(machine, work_dir / "datahub")
         web_port = free_port()
         ready_dir = work_dir / "ready"
         ready_dir.mkdir()
         machine.env = {
-            **os.environ,  # the shell's engine settings (CONN_MAX_AGE, DEPARTMENT_TIMEOUT, ...) apply
+            # the shell's engine settings (CONN_MAX_AGE, DEPARTMENT_TIMEOUT, ...) apply
+            **{name: value for name, value in os.environ.items() if not name.startswith("DATAHUB_")},
+            "DATAHUB_URL": datahub_url,
             "DJANGO_SETTINGS_MODULE": "onething.settings",
             "DATABASE_URL": targets.database_url,
             "CELERY_BROKER_URL": targets.broker_url,

@@ -68,7 +68,6 @@ from bench.dispatch_bench import (  # noqa: E402
     ANSWERS,
     BUNDLE,
     ENGINE_QUEUES,
-    LISTENING,
     BenchError,
     CpuMeter,
     Machine,
@@ -80,11 +79,11 @@ from bench.dispatch_bench import (  # noqa: E402
     prepare_catalogue,
     recreate_database,
     setup_django,
+    start_datahub,
     start_departments,
     start_web,
     start_workers,
     targets_from_environment,
-    wait_for,
 )
 
 TARGET_SUBMISSIONS = 100.0  # per second
@@ -342,20 +341,6 @@ def bare_user(port: int, path: str, count: "queue.Queue[int]", recorder: Recorde
 
 def hub_population(users: int) -> int:
     return 3000 * max(1, math.ceil(users / MOTHERS_PER_3000))
-
-
-def start_datahub(machine: Machine, data_dir: Path, persons: int, as_of: date) -> str:
-    command = [sys.executable, "-m", "services.datahub", "--host", "127.0.0.1", "--port", "0", "--quiet"]
-    command += ["--data-dir", str(data_dir), "--seed", str(HUB_SEED), "--as-of", as_of.isoformat()]
-    command += ["--persons", str(persons)]
-    env = {name: value for name, value in os.environ.items() if not name.startswith("DATAHUB_")}
-    process = machine.spawn("datahub", command, env=env)
-
-    def listening() -> str | None:
-        found = LISTENING.search(process.log_path.read_text(errors="replace"))
-        return found.group(1) if found else None
-
-    return wait_for("the data hub", listening, 120, machine, 0.2)
 
 
 def newborn_mothers(persons: int, as_of: date, count: int) -> list[dict]:
@@ -775,7 +760,8 @@ def run(args: argparse.Namespace) -> int:
         recreate_database(targets)
         created_db = True
         as_of, persons = data_epoch(), hub_population(args.users)
-        datahub_url = start_datahub(machine, work_dir / "datahub", persons, as_of)
+        hub_options = ["--seed", str(HUB_SEED), "--as-of", as_of.isoformat(), "--persons", str(persons)]
+        datahub_url = start_datahub(machine, work_dir / "datahub", hub_options)
         department_url = start_departments(machine, work_dir / "departments")
         web_port = free_port()
         ready_dir = work_dir / "ready"
