@@ -36,7 +36,6 @@ import os
 import random
 import re
 import secrets
-import signal
 import sys
 import time
 from pathlib import Path
@@ -45,7 +44,14 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dispatch_bench import BenchError, Targets, drop_database, percentile, recreate_database  # noqa: E402
+from bench.dispatch_bench import (  # noqa: E402
+    BenchError,
+    Targets,
+    bench_main,
+    drop_database,
+    percentile,
+    recreate_database,
+)
 
 VIEW_TARGET_MS = 300.0
 LOOKUP_TARGET_MS = 10.0
@@ -481,21 +487,8 @@ def run(args: argparse.Namespace) -> int:
             drop_database(targets)
 
 
-def _interrupted(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupted)
-    try:
-        return run(args)
-    except BenchError as error:
-        print(f"dashboard_bench: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("dashboard_bench: interrupted", file=sys.stderr)
-        return 2
+    return bench_main("dashboard_bench", parse_args, run, argv)
 
 
 if __name__ == "__main__":

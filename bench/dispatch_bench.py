@@ -780,40 +780,51 @@ def run(args: argparse.Namespace) -> int:
         completed = True
         return 1 if args.require_target and not met else 0
     finally:
-        machine.stop()
-        try:
-            from django.db import connections
+        clean_up(machine, targets, drop_db=created_db and not args.keep_db, keep_logs=args.keep_logs or not completed)
 
-            connections.close_all()
-        except Exception:  # Django may not be set up yet
-            pass
-        if created_db and not args.keep_db:
-            drop_database(targets)
-        try:
-            flush_redis(targets.broker_url)
-        except BenchError as error:
-            print(f"warning: {error}", file=sys.stderr)
-        if (completed and not args.keep_logs) or not any(work_dir.glob("*.log")):
-            shutil.rmtree(work_dir, ignore_errors=True)
-        else:
-            print(f"logs kept in {work_dir}", file=sys.stderr)
+
+def clean_up(machine: Machine, targets: Targets, *, drop_db: bool, keep_logs: bool) -> None:
+    """The end of every benchmark run, however it ended: stop the processes, drop the
+    database if asked, flush the Redis database, remove the logs unless they are wanted."""
+    machine.stop()
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # Django may not be set up yet
+        pass
+    if drop_db:
+        drop_database(targets)
+    try:
+        flush_redis(targets.broker_url)
+    except BenchError as error:
+        print(f"warning: {error}", file=sys.stderr)
+    if not keep_logs or not any(machine.log_dir.glob("*.log")):
+        shutil.rmtree(machine.log_dir, ignore_errors=True)
+    else:
+        print(f"logs kept in {machine.log_dir}", file=sys.stderr)
 
 
 def _interrupted(signum, frame) -> None:
     raise KeyboardInterrupt  # SIGTERM: clean up as for Ctrl-C (the finally of run)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def bench_main(name: str, parse, run_bench, argv: list[str] | None = None) -> int:
+    """Parse, run, and turn a BenchError or an interruption into exit status 2."""
+    args = parse(argv)
     signal.signal(signal.SIGTERM, _interrupted)
     try:
-        return run(args)
+        return run_bench(args)
     except BenchError as error:
-        print(f"dispatch_bench: {error}", file=sys.stderr)
+        print(f"{name}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("dispatch_bench: interrupted", file=sys.stderr)
+        print(f"{name}: interrupted", file=sys.stderr)
         return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main("dispatch_bench", parse_args, run, argv)
 
 
 if __name__ == "__main__":

@@ -50,8 +50,6 @@ import os
 import queue
 import re
 import secrets
-import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -72,7 +70,8 @@ from bench.dispatch_bench import (  # noqa: E402
     CpuMeter,
     Machine,
     Reconciliation,
-    drop_database,
+    bench_main,
+    clean_up,
     flush_redis,
     free_port,
     percentile,
@@ -833,40 +832,11 @@ def run(args: argparse.Namespace) -> int:
             return 2
         return 1 if args.require_target and not met else 0
     finally:
-        machine.stop()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # Django may not be set up yet
-            pass
-        if created_db and not args.keep_db:
-            drop_database(targets)
-        try:
-            flush_redis(targets.broker_url)
-        except BenchError as error:
-            print(f"warning: {error}", file=sys.stderr)
-        if (completed and not args.keep_logs) or not any(work_dir.glob("*.log")):
-            shutil.rmtree(work_dir, ignore_errors=True)
-        else:
-            print(f"logs kept in {work_dir}", file=sys.stderr)
-
-
-def _interrupted(signum, frame) -> None:
-    raise KeyboardInterrupt  # SIGTERM: clean up as for Ctrl-C (the finally of run)
+        clean_up(machine, targets, drop_db=created_db and not args.keep_db, keep_logs=args.keep_logs or not completed)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupted)
-    try:
-        return run(args)
-    except BenchError as error:
-        print(f"load_bench: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("load_bench: interrupted", file=sys.stderr)
-        return 2
+    return bench_main("load_bench", parse_args, run, argv)
 
 
 if __name__ == "__main__":
