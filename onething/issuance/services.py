@@ -38,39 +38,38 @@ REGISTRATION_ACTIONS = {
 
 
 def licence_from_approval(*, item_case: ItemCase) -> IssuedLicence | None:
-    """Called inside the transaction that approves ``item_case``: if the department issued a
-    certificate, put it on the case and collect its document once this commits."""
+    """Called inside the transaction that approves ``item_case``, right after its transition
+    to approved succeeded (which happens once per item case, so this creates; the unique
+    item case of a licence would refuse a second): if the department issued a certificate,
+    put it on the case and collect its document once this commits."""
     certificate = item_case.certificate or {}
     number = str(certificate.get("number") or "").strip()
     if not number:
         return None
     case = item_case.case
-    licence, created = IssuedLicence.objects.get_or_create(
+    licence = IssuedLicence.objects.create(
         item_case=item_case,
-        defaults={
-            "case": case,
-            "licence_type": str(certificate.get("type") or ""),
-            "title": str(certificate.get("title") or item_case.item_name),
-            "number": number,
-            "holder": str(certificate.get("holder") or ""),
-            "holder_name": str(certificate.get("holder_name") or case.applicant.full_name or ""),
-            "issuer": str(certificate.get("issuer") or item_case.department.name),
-            "issue_date": _date_or_none(certificate.get("issue_date")),
-            "valid_until": str(certificate.get("valid_until") or ""),
-            "data": certificate.get("data") or item_case.result or {},
-            "labels": certificate.get("labels") or {},
-        },
+        case=case,
+        licence_type=str(certificate.get("type") or ""),
+        title=str(certificate.get("title") or item_case.item_name),
+        number=number,
+        holder=str(certificate.get("holder") or ""),
+        holder_name=str(certificate.get("holder_name") or case.applicant.full_name or ""),
+        issuer=str(certificate.get("issuer") or item_case.department.name),
+        issue_date=_date_or_none(certificate.get("issue_date")),
+        valid_until=str(certificate.get("valid_until") or ""),
+        data=certificate.get("data") or item_case.result or {},
+        labels=certificate.get("labels") or {},
     )
-    if created:
-        audit.record(
-            action="licence.issued",
-            case_number=case.number,
-            obj=licence,
-            after={"type": licence.licence_type, "number": number, "item": item_case.item_code},
-        )
-        from onething.issuance.tasks import collect_licence
+    audit.record(
+        action="licence.issued",
+        case_number=case.number,
+        obj=licence,
+        after={"type": licence.licence_type, "number": number, "item": item_case.item_code},
+    )
+    from onething.issuance.tasks import collect_licence
 
-        collect_licence.delay_on_commit(licence.pk)
+    collect_licence.delay_on_commit(licence.pk)
     return licence
 
 

@@ -1,8 +1,9 @@
 """Signed callbacks from department systems (docs/department-protocol.md).
 
 The view checks the signature, the timestamp window and the nonce, stores the callback
-once per event id and hands it to the ``callbacks`` queue; a duplicate or a replay
-changes nothing. A forged callback is refused with 401, logged and audited.
+once per event id and applies it at once (should that fail, the ``callbacks`` queue applies
+the stored callback later); a duplicate or a replay changes nothing. A forged callback is
+refused with 401, logged and audited.
 """
 
 import json
@@ -95,10 +96,7 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
         event_id=event_id, defaults={"department": endpoint.department, "item_case": item_case, "payload": payload}
     )
     if created:
-        from onething.processing.tasks import apply_callback
-
-        # robust: a broker outage must not fail the callback; the reconciliation applies it
-        transaction.on_commit(lambda: apply_callback.delay(receipt.pk), robust=True)
+        apply_now_or_later(receipt)
     return JsonResponse({"status": "accepted" if created else "duplicate", "event_id": event_id})
 
 
@@ -120,9 +118,25 @@ def status_from_payload(payload: dict) -> DepartmentStatus | None:
     )
 
 
-def apply_receipt(*, receipt_id: int) -> str:
+def apply_now_or_later(receipt: CallbackReceipt) -> str:
+    """Apply a callback just stored, in the request that brought it: no queue hop between a
+    department's answer and the fan-in it may trigger. The receipt is already committed, so
+    if applying fails the callback is not lost: the ``callbacks`` queue gets it (and should
+    the broker be down too, the reconciliation finds the unapplied receipt)."""
+    try:
+        return apply_receipt(receipt_id=receipt.pk, receipt=receipt)
+    except Exception:
+        log.exception("callback %s not applied at once; queued", receipt.event_id)
+        from onething.processing.tasks import apply_callback
+
+        transaction.on_commit(lambda: apply_callback.delay(receipt.pk), robust=True)
+        return "queued"
+
+
+def apply_receipt(*, receipt_id: int, receipt: CallbackReceipt | None = None) -> str:
     """Apply a stored callback once. Marking it applied and applying it share one
-    transaction: a worker that dies in between leaves it unapplied for the reconciliation."""
+    transaction: a worker that dies in between leaves it unapplied for the reconciliation.
+    ``receipt`` spares reading back a row the caller has just written."""
     from onething.processing.services import apply_status
 
     with transaction.atomic():
@@ -131,7 +145,8 @@ def apply_receipt(*, receipt_id: int) -> str:
         )
         if claimed != 1:
             return "already applied"
-        receipt = CallbackReceipt.objects.get(pk=receipt_id)
+        if receipt is None:
+            receipt = CallbackReceipt.objects.get(pk=receipt_id)
         status = status_from_payload(receipt.payload)
         if status is None or receipt.item_case_id is None:
             return "ignored"

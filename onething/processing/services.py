@@ -161,18 +161,41 @@ def redispatch(*, item_case: ItemCase, actor) -> bool:
 # --- results and fan-in ------------------------------------------------------------------
 
 
+CONCLUDING = {S.APPROVED, S.REJECTED}  # results that siblings and the case depend on
+
+
 def apply_status(*, item_case_id: int, status: DepartmentStatus, actor=None, source: str = "callback") -> ItemCase:
-    """Apply what the department says, then fan in: release, cancel or conclude."""
+    """Apply what the department says. A result (approved, rejected) then fans in under
+    the case's row lock: release, cancel or conclude. Progress and supplement requests
+    concern this item case alone: its conditional transition is all the guard they need
+    (a result that got there first wins), so they take no lock and read no siblings."""
+    if status.state not in CONCLUDING:
+        with transaction.atomic():
+            item_case = ItemCase.objects.select_related("case__applicant", "case__owner").get(pk=item_case_id)
+            if item_case.state not in FINAL_STATES:
+                _apply(item_case, status, actor, source)
+        return item_case
     with transaction.atomic():
-        case_id = ItemCase.objects.values_list("case_id", flat=True).get(pk=item_case_id)
-        case = Case.objects.select_for_update().select_related("version").get(pk=case_id)  # the fan-in lock
-        item_case = ItemCase.objects.get(pk=item_case_id)
-        item_case.case = case
+        # the fan-in lock, taken through the item case in one statement (only the case row)
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("version", "applicant")
+            .get(item_cases=item_case_id)
+        )
+        siblings = _siblings(case)
+        item_case = next(ic for ic in siblings if ic.pk == item_case_id)
         if item_case.state in FINAL_STATES:
             return item_case
         _apply(item_case, status, actor, source)
-        _fan_in(case)
+        _fan_in(case, siblings)
     return item_case
+
+
+def _siblings(case: Case) -> list[ItemCase]:
+    siblings = list(ItemCase.objects.filter(case=case).select_related("department").order_by("pk"))
+    for sibling in siblings:
+        sibling.case = case
+    return siblings
 
 
 def _apply(item_case: ItemCase, status: DepartmentStatus, actor, source: str) -> None:
@@ -230,10 +253,8 @@ def _resume(item_case: ItemCase, today: date) -> dict:
     return {"paused_since": None, "paused_working_days": item_case.paused_working_days + paused, "due_date": due}
 
 
-def _fan_in(case: Case) -> None:
-    siblings = {ic.item_code: ic for ic in ItemCase.objects.filter(case=case)}
-    for sibling in siblings.values():
-        sibling.case = case
+def _fan_in(case: Case, item_cases: list[ItemCase]) -> None:
+    siblings = {ic.item_code: ic for ic in item_cases}
     compiled = compiled_version(version=case.version)
     changed = True
     while changed:  # cancellations cascade down the dependency chain

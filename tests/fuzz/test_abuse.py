@@ -217,6 +217,7 @@ def test_a_legitimate_callback_after_all_the_abuse_still_applies(
         response = post(client, approval(birth, "ev-legit"), secret)
     assert response.status_code == 200 and response.json() == {"status": "accepted", "event_id": "ev-legit"}
     receipt = CallbackReceipt.objects.get()
-    assert apply_receipt(receipt_id=receipt.pk) == "applied"
+    assert receipt.applied_at is not None  # applied in its own request
+    assert apply_receipt(receipt_id=receipt.pk) == "already applied"
     birth.refresh_from_db()
     assert birth.state == ItemCase.State.APPROVED

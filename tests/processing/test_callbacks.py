@@ -47,17 +47,43 @@ def test_a_signed_callback_is_stored_once_and_applied(client, birth, wired_demo,
     from onething.processing.callbacks import apply_receipt
 
     secret = wired_demo.secrets["health-commission"]
-    with django_capture_on_commit_callbacks(execute=False):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
         first = post(client, approval(birth), secret)
         again = post(client, approval(birth), secret)  # a duplicate delivery: new nonce, same event
     assert first.status_code == 200 and first.json()["status"] == "accepted"
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
     assert CallbackReceipt.objects.count() == 1
     receipt = CallbackReceipt.objects.get()
-    assert apply_receipt(receipt_id=receipt.pk) == "applied"
+    assert receipt.applied_at is not None  # applied in the request that brought it
+    assert not any("apply_callback" in repr(callback) for callback in queued)
     assert apply_receipt(receipt_id=receipt.pk) == "already applied"
     birth.refresh_from_db()
     assert birth.state == ItemCase.State.APPROVED and birth.result == {"certificate_number": "CSYX1"}
+
+
+def test_a_callback_that_fails_to_apply_is_kept_and_queued(
+    client, birth, wired_demo, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Applying fails (a bug, a lost database connection): the department still gets its
+    acknowledgement, the stored callback stays unapplied and goes to the callbacks queue."""
+    from onething.processing import services
+    from onething.processing.callbacks import apply_receipt
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "apply_status", broken)
+    sent = []
+    monkeypatch.setattr("onething.processing.tasks.apply_callback.delay", sent.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, approval(birth), wired_demo.secrets["health-commission"])
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    receipt = CallbackReceipt.objects.get()
+    assert receipt.applied_at is None and sent == [receipt.pk]
+    monkeypatch.undo()
+    assert apply_receipt(receipt_id=receipt.pk) == "applied"  # what the queued task does
+    birth.refresh_from_db()
+    assert birth.state == ItemCase.State.APPROVED
 
 
 def test_a_replayed_request_is_refused(client, birth, wired_demo):
