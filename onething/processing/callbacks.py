@@ -92,12 +92,15 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
     item_case = ItemCase.objects.filter(idempotency_key=key, department=endpoint.department).first()
     if item_case is None:
         return _refused(request, department, 404, "unknown_item_case", "没有对应的子件", "no such item case")
-    receipt, created = CallbackReceipt.objects.get_or_create(
-        event_id=event_id, defaults={"department": endpoint.department, "item_case": item_case, "payload": payload}
-    )
-    if created:
-        apply_now_or_later(receipt)
-    return JsonResponse({"status": "accepted" if created else "duplicate", "event_id": event_id})
+    try:  # stored once per event id: the unique event id turns a second delivery away
+        with transaction.atomic():
+            receipt = CallbackReceipt.objects.create(
+                event_id=event_id, department=endpoint.department, item_case=item_case, payload=payload
+            )
+    except IntegrityError:
+        return JsonResponse({"status": "duplicate", "event_id": event_id})
+    apply_now_or_later(receipt)
+    return JsonResponse({"status": "accepted", "event_id": event_id})
 
 
 def prune_nonces() -> int:
