@@ -212,7 +212,7 @@ class DraftSubmitView(APIView):
         responses={201: CaseSerializer, 400: ErrorSerializer, 403: FORBIDDEN, 404: ErrorSerializer},
     )
     def post(self, request: Request, draft_id) -> Response:
-        draft = Draft.objects.filter(applicant=request.user, pk=draft_id).select_related("case").first()
+        draft = selectors.submittable_draft(user=request.user, draft_id=draft_id)
         if draft is None:
             raise BilingualAPIError(
                 code="not_found", message="没有这份草稿", message_en="no such draft", status_code=404

@@ -162,7 +162,7 @@ def _case_materials(draft: Draft) -> list[CaseMaterial]:
                 upload_id=given.get("upload"),
                 licence_number=given.get("licence_number", ""),
                 licence_holder=given.get("holder", ""),
-                needed_by=material.needed_by,
+                needed_by=list(material.needed_by),
             )
         )
     return lines
