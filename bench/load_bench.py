@@ -20,7 +20,7 @@ What it does, all on this machine:
    /api/accounts/login/ with CSRF and uploads one PDF once; then, for ``--duration``
    seconds, loops: GET the notice (``--reads`` times), POST a draft (prefilled from the
    hub), PATCH the fields prefill left empty, attach the upload to every material the
-   notice says to bring, POST submit;
+   notice says to bring (one request for all of them), POST submit;
 4. ``--clerks`` clerk threads (the demo clerks of the centre the cases are routed to, own
    sessions) take each submitted case number as it comes, GET the case through the clerk
    API (/api/intake/cases/{number}/: findings, requirements), and POST accept with the
@@ -271,11 +271,13 @@ def citizen(plan: Plan, username: str, recorder: Recorder, ready: threading.Barr
             draft_path = f"/api/drafts/{draft['id']}/"
             missing = {key: value for key, value in plan.fill.items() if key not in draft["data"]}
             session.call("patch", "PATCH", draft_path, {"data": missing})
-            for material in (notice or {}).get("materials", []):
-                if material.get("shared") is None and material["key"] not in draft["materials"]:
-                    session.call(
-                        "attach", "POST", f"{draft_path}materials/", {"key": material["key"], "upload": upload_id}
-                    )
+            lines = [
+                {"key": material["key"], "upload": upload_id}
+                for material in (notice or {}).get("materials", [])
+                if material.get("shared") is None and material["key"] not in draft["materials"]
+            ]
+            if lines:  # every material in one request
+                session.call("attach", "POST", f"{draft_path}materials/", lines)
             case = session.call("submit", "POST", f"{draft_path}submit/", expect=201)
         except RequestFailed:
             continue  # recorded; the next iteration starts afresh

@@ -1,7 +1,7 @@
 """REST API of 一表申请: the merged form's JSON Schema, drafts, materials, submission and
 the applicant's own cases. Same services as the HTML pages."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -64,6 +64,19 @@ class DraftUpdateSerializer(serializers.Serializer):
 class MaterialAttachSerializer(serializers.Serializer):
     key = serializers.CharField()
     upload = serializers.IntegerField()
+
+
+MAX_ATTACHMENTS = 100  # material lines of one request; no bundle comes near it
+
+
+ATTACH_LINE = {  # MaterialAttachSerializer, for the OpenAPI schema
+    "type": "object",
+    "properties": {
+        "key": {"type": "string"},
+        "upload": {"type": "integer", "description": "id from POST /api/uploads/"},
+    },
+    "required": ["key", "upload"],
+}
 
 
 class CaseMaterialSerializer(serializers.Serializer):
@@ -181,19 +194,47 @@ class DraftMaterialView(APIView):
     permission_classes = [IsApplicant]
 
     @extend_schema(
-        summary="Attach an uploaded file (POST /api/uploads/) to a material line",
-        request=MaterialAttachSerializer,
+        summary="Attach uploaded files (POST /api/uploads/) to material lines",
+        description=(
+            "One line as `{key, upload}`, or several at once as a list of them (all or none: "
+            f"one line refused refuses the request; at most {MAX_ATTACHMENTS} lines)."
+        ),
+        request={
+            "application/json": {
+                "oneOf": [
+                    ATTACH_LINE,
+                    {
+                        "type": "array",
+                        "items": ATTACH_LINE,
+                        "minItems": 1,
+                        "maxItems": MAX_ATTACHMENTS,
+                    },
+                ]
+            }
+        },
+        examples=[
+            OpenApiExample("one line", value={"key": "hospital-birth-record", "upload": 17}, request_only=True),
+            OpenApiExample(
+                "several lines",
+                value=[{"key": "hospital-birth-record", "upload": 17}, {"key": "child-photo", "upload": 18}],
+                request_only=True,
+            ),
+        ],
         responses={200: DraftSerializer, 400: ErrorSerializer, 403: FORBIDDEN, 404: ErrorSerializer},
     )
     def post(self, request: Request, draft_id) -> Response:
         draft = own_draft(request, draft_id)
-        body = MaterialAttachSerializer(data=request.data)
+        if isinstance(request.data, list):
+            body = MaterialAttachSerializer(data=request.data, many=True, allow_empty=False, max_length=MAX_ATTACHMENTS)
+        else:
+            body = MaterialAttachSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        upload = Upload.objects.filter(pk=body.validated_data["upload"], owner=request.user).first()
+        lines = body.validated_data if isinstance(body.validated_data, list) else [body.validated_data]
+        uploads = Upload.objects.filter(pk__in={line["upload"] for line in lines}, owner=request.user).in_bulk()
         try:
-            if upload is None:
-                raise services.MaterialNotAllowed(body.validated_data["key"])
-            draft = services.draft_attach(draft=draft, material_key=body.validated_data["key"], upload=upload)
+            draft = services.draft_attach_many(
+                draft=draft, attachments=[(line["key"], uploads.get(line["upload"])) for line in lines]
+            )
         except services.MaterialNotAllowed as refused:
             raise BilingualAPIError(
                 code="material_not_allowed",
@@ -212,7 +253,7 @@ class DraftSubmitView(APIView):
         responses={201: CaseSerializer, 400: ErrorSerializer, 403: FORBIDDEN, 404: ErrorSerializer},
     )
     def post(self, request: Request, draft_id) -> Response:
-        draft = Draft.objects.filter(applicant=request.user, pk=draft_id).select_related("case").first()
+        draft = selectors.submittable_draft(user=request.user, draft_id=draft_id)
         if draft is None:
             raise BilingualAPIError(
                 code="not_found", message="没有这份草稿", message_en="no such draft", status_code=404

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -105,12 +105,19 @@ def _example_for_pattern(pattern: str) -> str:
 
 @dataclass
 class MergedForm:
+    """Built once per compiled version and situation and shared (see ``build_merged_form``):
+    never changed after it is built, so what is derived from it is computed once too."""
+
     fields: list[MergedField]
     item_count: int
 
-    @property
+    @cached_property
     def by_key(self) -> dict[str, MergedField]:
         return {f.key: f for f in self.fields}
+
+    @cached_property
+    def schema_validator(self) -> Draft202012Validator:
+        return _schema_validator(json.dumps(self.json_schema(), sort_keys=True, ensure_ascii=False))
 
     @property
     def steps(self) -> list[tuple[str, str, list[MergedField]]]:
@@ -255,8 +262,7 @@ def validate(form: MergedForm, raw: dict[str, Any]) -> tuple[dict[str, Any], dic
     errors: dict[str, FieldError] = {}
     for key in sorted(set(raw) - set(by_key)):
         errors[key] = FieldError("unknown_field", "表单中没有此项", "this form has no such field")
-    schema_json = json.dumps(form.json_schema(), sort_keys=True, ensure_ascii=False)
-    for error in _schema_validator(schema_json).iter_errors(data):
+    for error in form.schema_validator.iter_errors(data):
         key, field_error = _schema_error(error, by_key)
         errors.setdefault(key, field_error)
     for key, value in data.items():

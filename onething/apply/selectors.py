@@ -8,8 +8,8 @@ from onething.apply.form import MergedForm, build_merged_form
 from onething.apply.models import Draft
 from onething.cases.models import Case
 from onething.catalog.models import BundleVersion
-from onething.notice.engine import CompiledBundle, NoticeMaterial, build_notice
-from onething.notice.selectors import compiled_version
+from onething.notice.engine import CompiledBundle, NoticeMaterial
+from onething.notice.selectors import compiled_version, version_notice
 
 
 def compiled_for(*, version: BundleVersion) -> CompiledBundle:
@@ -21,7 +21,8 @@ def form_for(*, version: BundleVersion, answers: dict) -> MergedForm:
 
 
 def notice_materials(version: BundleVersion, answers: dict) -> list[NoticeMaterial]:
-    return build_notice(compiled_version(version=version), answers).materials
+    """The situation's material lines (shared, read-only: see notice.selectors.version_notice)."""
+    return version_notice(version=version, answers=answers).materials
 
 
 def drafts_of(*, user) -> QuerySet[Draft]:
@@ -29,6 +30,7 @@ def drafts_of(*, user) -> QuerySet[Draft]:
     return (
         Draft.objects.filter(applicant=user, case__isnull=True, expires_at__gte=timezone.now())
         .select_related("version__bundle")
+        .defer("version__snapshot")  # the compiled definition is cached per process
         .order_by("-updated_at")
     )
 
@@ -38,8 +40,24 @@ def draft_of(*, user, draft_id) -> Draft:
     return drafts_of(user=user).get(pk=draft_id)
 
 
+def submittable_draft(*, user, draft_id) -> Draft | None:
+    """One draft of the user to submit, open or already submitted (submitting is
+    idempotent), with what submission reads: its case, version and applicant."""
+    return (
+        Draft.objects.filter(applicant=user, pk=draft_id)
+        .select_related("case", "version__bundle", "applicant")
+        .defer("version__snapshot")
+        .first()
+    )
+
+
 def cases_of(*, user) -> QuerySet[Case]:
-    return Case.objects.filter(applicant=user).select_related("version__bundle").order_by("-submitted_at")
+    return (
+        Case.objects.filter(applicant=user)
+        .select_related("version__bundle")
+        .defer("version__snapshot")
+        .order_by("-submitted_at")
+    )
 
 
 def case_of(*, user, number: str) -> Case:

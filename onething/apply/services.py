@@ -93,10 +93,19 @@ def draft_save(*, draft: Draft, raw_data: dict) -> SaveResult:
 
 def draft_attach(*, draft: Draft, material_key: str, upload: Upload) -> Draft:
     """Link an upload to a material line; one upload serves every item that needs it."""
+    return draft_attach_many(draft=draft, attachments=[(material_key, upload)])
+
+
+def draft_attach_many(*, draft: Draft, attachments: list[tuple[str, Upload | None]]) -> Draft:
+    """Link uploads to material lines, all or none: MaterialNotAllowed names the first
+    line that is not uploaded here, or whose upload is missing (None) or someone else's.
+    One save for all of them."""
     allowed = {m.key for m in selectors.notice_materials(draft.version, draft.answers) if m.bring}
-    if material_key not in allowed or upload.owner_id != draft.applicant_id:
-        raise MaterialNotAllowed(material_key)
-    draft.materials[material_key] = {"source": "upload", "upload": upload.pk, "name": upload.original_name}
+    for material_key, upload in attachments:
+        if material_key not in allowed or upload is None or upload.owner_id != draft.applicant_id:
+            raise MaterialNotAllowed(material_key)
+    for material_key, upload in attachments:
+        draft.materials[material_key] = {"source": "upload", "upload": upload.pk, "name": upload.original_name}
     draft.save(update_fields=["materials", "updated_at"])
     return draft
 
@@ -162,7 +171,7 @@ def _case_materials(draft: Draft) -> list[CaseMaterial]:
                 upload_id=given.get("upload"),
                 licence_number=given.get("licence_number", ""),
                 licence_holder=given.get("holder", ""),
-                needed_by=material.needed_by,
+                needed_by=list(material.needed_by),
             )
         )
     return lines

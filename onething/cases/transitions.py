@@ -70,7 +70,7 @@ def _move(*, case: Case, action: str, allowed: set[str], to: str, actor, changes
     if updated != 1:
         case.refresh_from_db()
         raise TransitionRefused(case, action)
-    case.refresh_from_db()
+    _refresh_keeping_fixed_relations(case)
     audit.record(
         action=f"case.{action}",
         actor=actor,
@@ -83,6 +83,19 @@ def _move(*, case: Case, action: str, allowed: set[str], to: str, actor, changes
     return case
 
 
+FIXED_RELATIONS = ("version", "applicant")  # a case never changes its version or applicant
+
+
+def _refresh_keeping_fixed_relations(case: Case) -> None:
+    """Reload the row; the bundle version and applicant already loaded stay attached (a
+    refresh would drop them, and the next step of the same request would read them again)."""
+    kept = {name: getattr(case, name) for name in FIXED_RELATIONS if Case._meta.get_field(name).is_cached(case)}
+    case.refresh_from_db()
+    for name, related in kept.items():
+        if getattr(case, f"{name}_id") == related.pk:
+            setattr(case, name, related)
+
+
 def _plain(value):
     return value.pk if hasattr(value, "pk") else (value.isoformat() if hasattr(value, "isoformat") else value)
 
@@ -91,7 +104,7 @@ def _plain(value):
 def case_route(*, case: Case, centre, actor=None) -> Case:
     """Assign the responsible service centre (no state change)."""
     Case.objects.filter(pk=case.pk).update(centre=centre)
-    case.refresh_from_db()
+    _refresh_keeping_fixed_relations(case)
     audit.record(action="case.routed", actor=actor, case_number=case.number, obj=case, after={"centre": centre.code})
     return case
 

@@ -7,7 +7,9 @@ from onething.catalog.models import Bundle, BundleVersion
 
 def published_versions(*, query: str = "", applicant_type: str = "") -> QuerySet[BundleVersion]:
     """Currently published bundle versions, optionally filtered by keyword and applicant type."""
-    versions = BundleVersion.objects.filter(state=BundleVersion.State.PUBLISHED).select_related("bundle")
+    versions = (
+        BundleVersion.objects.filter(state=BundleVersion.State.PUBLISHED).select_related("bundle").defer("snapshot")
+    )
     if applicant_type:
         versions = versions.filter(bundle__applicant_type=applicant_type)
     for word in query.split():
@@ -22,10 +24,13 @@ def published_versions(*, query: str = "", applicant_type: str = "") -> QuerySet
 
 
 def published_version(*, bundle_code: str) -> BundleVersion | None:
-    """The version new cases of a bundle start on, or None if it has none."""
+    """The version new cases of a bundle start on, or None if it has none. Its snapshot
+    (the whole definition, tens of KB of JSON) is left unread: the compiled definition is
+    cached per process (notice.selectors.compiled_version), which reads it once."""
     return (
         BundleVersion.objects.filter(bundle__code=bundle_code, state=BundleVersion.State.PUBLISHED)
         .select_related("bundle")
+        .defer("snapshot")
         .first()
     )
 

@@ -34,7 +34,7 @@ class IsClerk(BasePermission):
     message = "仅窗口人员可以使用受理接口 (window clerks only)"
 
     def has_permission(self, request, view) -> bool:
-        return selectors.clerk_of(request.user) is not None
+        return selectors.remember_clerk(request.user) is not None
 
 
 # --- serializers ------------------------------------------------------------------------------
@@ -204,7 +204,12 @@ def _state_conflict(case: Case) -> BilingualAPIError:
 
 
 def _detail(case: Case) -> dict:
-    case = Case.objects.select_related("version__bundle", "applicant", "owner").get(pk=case.pk)
+    case = (
+        Case.objects.select_related("version__bundle", "applicant", "owner")
+        .defer("version__snapshot")
+        .prefetch_related("materials", "material_checks", "corrections")
+        .get(pk=case.pk)
+    )
     return CaseDetailSerializer(case).data
 
 

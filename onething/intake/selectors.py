@@ -5,15 +5,31 @@ from django.db.models import QuerySet
 
 from onething.cases.models import Case
 from onething.intake.models import Clerk, ServiceCentre
-from onething.notice.engine import CompiledBundle, NoticeMaterial, build_notice
-from onething.notice.selectors import compiled_version
+from onething.notice.engine import CompiledBundle, NoticeMaterial
+from onething.notice.selectors import compiled_version, version_notice
+
+REQUEST_CLERK = "_request_clerk"  # attribute of a request's user: its clerk record, read once per request
 
 
 def clerk_of(user) -> Clerk | None:
-    """The user's clerk record, or None for anyone who is not a window clerk."""
+    """The user's clerk record, or None for anyone who is not a window clerk. Within an API
+    request the permission check has read it already (``remember_clerk``): not read again."""
     if not getattr(user, "is_authenticated", False):
         return None
+    remembered = getattr(user, REQUEST_CLERK, None)
+    if remembered is not None:
+        return remembered
     return Clerk.objects.filter(user=user).select_related("centre").first()
+
+
+def remember_clerk(user) -> Clerk | None:
+    """clerk_of, kept on this user object for the rest of the request. Only for the user
+    object of one web request (made afresh for each): a long-lived object would keep a
+    clerk record that has since changed."""
+    record = clerk_of(user)
+    if record is not None:
+        setattr(user, REQUEST_CLERK, record)
+    return record
 
 
 def responsible_centre(*, bundle) -> ServiceCentre | None:
@@ -25,7 +41,11 @@ def responsible_centre(*, bundle) -> ServiceCentre | None:
 
 
 def centre_cases(*, clerk: Clerk) -> QuerySet[Case]:
-    return Case.objects.filter(centre=clerk.centre).select_related("version__bundle", "applicant", "owner")
+    return (
+        Case.objects.filter(centre=clerk.centre)
+        .select_related("version__bundle", "applicant", "owner")
+        .defer("version__snapshot")  # the compiled definition is cached per process
+    )
 
 
 def prereview_queue(*, clerk: Clerk) -> QuerySet[Case]:
@@ -44,7 +64,7 @@ def case_compiled(case: Case) -> CompiledBundle:
 
 def requirements(case: Case) -> list[NoticeMaterial]:
     """The materials the case's situation requires (deduplicated, as in the notice)."""
-    return build_notice(case_compiled(case), case.answers).materials
+    return version_notice(version=case.version, answers=case.answers).materials
 
 
 def committed_days(case: Case) -> dict[str, int]:
@@ -54,4 +74,4 @@ def committed_days(case: Case) -> dict[str, int]:
 
 def bundle_days(case: Case) -> int:
     """Working days along the critical path of the case's applicable items."""
-    return build_notice(case_compiled(case), case.answers).bundle_days
+    return version_notice(version=case.version, answers=case.answers).bundle_days

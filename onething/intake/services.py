@@ -345,7 +345,7 @@ def case_resubmit(*, case: Case, applicant, raw_data: dict, uploads: dict[str, U
                     "name": allowed[key].name,
                     "source": CaseMaterial.Source.UPLOAD,
                     "upload": upload,
-                    "needed_by": allowed[key].needed_by,
+                    "needed_by": list(allowed[key].needed_by),
                 },
             )
         case = transitions.case_resubmit(case=case, applicant=applicant, data=clean)
@@ -472,7 +472,7 @@ def _window_materials(version, answers, uploads: dict[str, Upload], elicences: d
                     name=material.name,
                     source="upload",
                     upload=uploads[material.key],
-                    needed_by=material.needed_by,
+                    needed_by=list(material.needed_by),
                 )
             )
         elif material.key in elicences:
@@ -484,7 +484,7 @@ def _window_materials(version, answers, uploads: dict[str, Upload], elicences: d
                     source="elicence",
                     licence_number=given.get("licence_number", ""),
                     licence_holder=given.get("holder", ""),
-                    needed_by=material.needed_by,
+                    needed_by=list(material.needed_by),
                 )
             )
     return lines

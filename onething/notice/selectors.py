@@ -1,6 +1,8 @@
 """Reads for the one-time notice: compiled bundle versions (cached, they are immutable
 once published) and the notice for a situation, as objects or as JSON-ready dicts."""
 
+import json
+from functools import lru_cache
 from threading import Lock
 from typing import Any
 
@@ -12,6 +14,7 @@ from onething.notice.engine import CompiledBundle, Notice, build_notice, compile
 
 _compiled: dict[tuple, CompiledBundle] = {}
 _compiled_lock = Lock()
+MAX_COMPILED = 256  # published versions kept compiled per process (a few dozen exist)
 
 
 class InvalidAnswers(BilingualAPIError):
@@ -30,17 +33,41 @@ class InvalidAnswers(BilingualAPIError):
 
 def compiled_version(*, version: BundleVersion) -> CompiledBundle:
     """A published version's compiled definition, built once per process; drafts are
-    compiled afresh every time because their rows may still change."""
+    compiled afresh every time because their rows may still change.
+
+    The snapshot is read only on a miss: callers may pass a version loaded without it
+    (``.defer("snapshot")``, as the hot selectors do), and Django loads it then."""
     if version.state == BundleVersion.State.DRAFT:
         return compile_definition(export_version(version=version))
     # published_at in the key: a database that reuses ids (tests, a restored backup)
     # can never serve another version's compiled definition
     key = (version.pk, version.published_at)
+    compiled = _compiled.get(key)
+    if compiled is not None:
+        return compiled
+    fresh = compile_definition(version.snapshot)  # outside the lock: may read the database
     with _compiled_lock:
         compiled = _compiled.get(key)
         if compiled is None:
-            compiled = _compiled[key] = compile_definition(version.snapshot)
+            while len(_compiled) >= MAX_COMPILED:
+                _compiled.pop(next(iter(_compiled)))  # the oldest entry
+            compiled = _compiled[key] = fresh
     return compiled
+
+
+def version_notice(*, version: BundleVersion, answers: dict[str, Any]) -> Notice:
+    """The notice of already-checked answers on a version. For a published version it is
+    built once per process and situation and shared between requests: callers read it
+    and never change it (copy a list before storing it elsewhere)."""
+    compiled = compiled_version(version=version)
+    if version.state == BundleVersion.State.DRAFT:
+        return build_notice(compiled, answers)
+    return _published_notice(compiled, json.dumps(answers, sort_keys=True, ensure_ascii=False))
+
+
+@lru_cache(maxsize=2048)
+def _published_notice(compiled: CompiledBundle, answers_json: str) -> Notice:
+    return build_notice(compiled, json.loads(answers_json))
 
 
 def notice_for(*, version: BundleVersion, raw_answers: dict[str, Any]) -> Notice:
@@ -49,7 +76,7 @@ def notice_for(*, version: BundleVersion, raw_answers: dict[str, Any]) -> Notice
     answers, errors = situations.check_answers(compiled.questions, raw_answers)
     if errors:
         raise InvalidAnswers(errors)
-    return build_notice(compiled, answers)
+    return version_notice(version=version, answers=answers)
 
 
 def answers_from_query(*, compiled: CompiledBundle, query) -> dict[str, Any]:

@@ -1,0 +1,151 @@
+"""The citizen journey of the load benchmark (docs/load.md) through the REST API: several
+materials attached in one request, and a ceiling on the SQL statements of every hot call,
+so that a per-request reload (the bundle version's snapshot, the clerk record, a refresh
+that drops loaded relations) cannot come back unnoticed.
+
+The ceilings are what the calls need today, counted on PostgreSQL and SQLite alike; each
+includes the session and user lookups of an authenticated request (2)."""
+
+from io import BytesIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from onething.apply import selectors
+from onething.apply.models import Draft
+from onething.cases.models import Case
+from onething.catalog.models import Bundle
+from onething.intake.models import Clerk
+from onething.intake.selectors import responsible_centre
+from onething.notice.selectors import version_notice
+from onething.workdays.services import add_working_days
+
+ANSWERS = {"birth_place": "local_hospital", "married": True, "mother_insured": True}
+QUERY = "birth_place=local_hospital&married=true&mother_insured=true"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+pytestmark = pytest.mark.django_db
+
+# statements per call (see the module docstring)
+NOTICE, DRAFT, PATCH, ATTACH, SUBMIT, CLERK_VIEW, ACCEPT = 1, 4, 4, 5, 20, 7, 32
+
+
+def json_post(client, url, body):
+    return client.post(url, body, content_type="application/json")
+
+
+def upload(client) -> int:
+    answer = client.post("/api/uploads/", {"file": BytesIO(PDF)}, format="multipart")
+    assert answer.status_code == 201, answer.content
+    return answer.json()["id"]
+
+
+def to_bring(draft_id) -> list[str]:
+    """Material lines the notice says to bring that prefill did not attach."""
+    draft = Draft.objects.get(pk=draft_id)
+    return [
+        m.key
+        for m in selectors.notice_materials(draft.version, draft.answers)
+        if m.bring and m.key not in draft.materials
+    ]
+
+
+def test_several_materials_in_one_request(client, demo_bundles, datahub_settings, mother, other_citizen):
+    client.force_login(mother)
+    draft_id = json_post(client, "/api/drafts/", {"bundle": "child-birth", "answers": ANSWERS}).json()["id"]
+    url = f"/api/drafts/{draft_id}/materials/"
+    keys, mine = to_bring(draft_id), upload(client)
+    assert len(keys) >= 2
+
+    # all or none: one line not uploaded here refuses the whole request
+    refused = json_post(client, url, [{"key": keys[0], "upload": mine}, {"key": "no-such-line", "upload": mine}])
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "material_not_allowed"
+    assert keys[0] not in Draft.objects.get(pk=draft_id).materials
+    # an upload of someone else, or none at all, is refused as for one line
+    client.force_login(other_citizen)
+    theirs = upload(client)
+    client.force_login(mother)
+    for bad in (theirs, 999_999):
+        answer = json_post(client, url, [{"key": keys[0], "upload": mine}, {"key": keys[1], "upload": bad}])
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "material_not_allowed"
+    # malformed lists: empty, a line without its upload
+    for malformed in ([], [{"key": keys[0]}]):
+        answer = json_post(client, url, malformed)
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_request"
+
+    attached = json_post(client, url, [{"key": key, "upload": mine} for key in keys])
+    assert attached.status_code == 200, attached.content
+    materials = attached.json()["materials"]
+    assert all(materials[key]["source"] == "upload" and materials[key]["upload"] == mine for key in keys)
+    assert to_bring(draft_id) == []
+    # another citizen cannot attach to this draft, one line or several
+    client.force_login(other_citizen)
+    assert json_post(client, url, [{"key": keys[0], "upload": theirs}]).status_code == 404
+    assert json_post(client, url, {"key": keys[0], "upload": theirs}).status_code == 404
+
+
+def test_statements_per_call_of_the_journey(
+    client, settings, demo_bundles, datahub_settings, mother, django_assert_max_num_queries
+):
+    # outside the count, what a process reads once: the compiled bundle version, the
+    # working-day calendar (kept WORKDAYS_CACHE_SECONDS)
+    settings.WORKDAYS_CACHE_SECONDS = 3600
+    add_working_days(start=timezone.localdate(), days=1)
+    client.force_login(mother)
+    assert client.get(f"/api/bundles/child-birth/notice/?{QUERY}").status_code == 200
+
+    with django_assert_max_num_queries(NOTICE):
+        notice = client.get(f"/api/bundles/child-birth/notice/?{QUERY}")
+    assert notice.status_code == 200
+    with django_assert_max_num_queries(DRAFT):
+        draft = json_post(client, "/api/drafts/", {"bundle": "child-birth", "answers": ANSWERS})
+    assert draft.status_code == 201
+    draft_id, mine = draft.json()["id"], upload(client)
+    fill = {
+        f.key: f.example()
+        for f in selectors.form_for(
+            version=Draft.objects.get(pk=draft_id).version, answers=draft.json()["answers"]
+        ).fields
+        if f.key not in draft.json()["data"]
+    }
+    with django_assert_max_num_queries(PATCH):
+        patched = client.patch(f"/api/drafts/{draft_id}/", {"data": fill}, content_type="application/json")
+    assert patched.status_code == 200 and patched.json()["problems"] == []
+    lines = [{"key": key, "upload": mine} for key in to_bring(draft_id)]
+    with django_assert_max_num_queries(ATTACH):
+        attached = json_post(client, f"/api/drafts/{draft_id}/materials/", lines)
+    assert attached.status_code == 200
+    with django_assert_max_num_queries(SUBMIT):
+        submitted = client.post(f"/api/drafts/{draft_id}/submit/")
+    assert submitted.status_code == 201, submitted.content
+    number = submitted.json()["number"]
+    assert submitted.json()["bundle"] == "child-birth" and len(submitted.json()["materials"]) > len(lines)
+
+    centre = responsible_centre(bundle=Bundle.objects.get(code="child-birth"))
+    clerk = get_user_model().objects.get(pk=Clerk.objects.filter(centre=centre).values("user")[:1])
+    client.force_login(clerk)
+    with django_assert_max_num_queries(CLERK_VIEW):
+        detail = client.get(f"/api/intake/cases/{number}/")
+    assert detail.status_code == 200
+    checklist = {
+        m["key"]: {"outcome": "uploaded" if m["source"] == "upload" else m["source"]}
+        for m in detail.json()["materials"]
+    }
+    for requirement in detail.json()["requirements"]:
+        if requirement["required"] and requirement["key"] not in checklist:
+            checklist[requirement["key"]] = {"outcome": "original_sighted"}
+    with django_assert_max_num_queries(ACCEPT):
+        accepted = json_post(client, f"/api/intake/cases/{number}/accept/", {"checklist": checklist})
+    assert accepted.status_code == 200, accepted.content
+    assert Case.objects.get(number=number).state == Case.State.PROCESSING
+
+
+def test_shared_notice_is_per_version_and_situation(demo_bundles):
+    from onething.catalog.selectors import published_version
+
+    version = published_version(bundle_code="child-birth")
+    first = version_notice(version=version, answers=ANSWERS)
+    assert version_notice(version=version, answers=dict(reversed(ANSWERS.items()))) is first
+    other = version_notice(version=version, answers=ANSWERS | {"married": False})
+    assert other is not first
