@@ -18,6 +18,7 @@ from onething.apply.prefill.services import run_prefill
 from onething.apply.validators import FieldError
 from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
+from onething.cases.numbering import next_case_number
 from onething.catalog import situations
 from onething.catalog.models import BundleVersion
 from onething.notice.selectors import InvalidAnswers
@@ -123,12 +124,17 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
         Draft.objects.filter(pk=draft.pk).update(failed_submissions=draft.failed_submissions + 1)
         draft.failed_submissions += 1
         raise SubmissionInvalid(errors)
+    # The number first, in its own statement: the day's counter row is locked only while it
+    # counts, not for the whole submission, so submissions of a bundle do not queue behind
+    # each other's commits. A submission that fails below leaves a gap in the day's numbers.
+    number = next_case_number(bundle_code=draft.version.bundle.code)
     try:
         with transaction.atomic():
             locked = Draft.objects.select_for_update().get(pk=draft.pk)
             if locked.case_id:
                 return locked.case
             case = transitions.case_submit(
+                number=number,
                 applicant=draft.applicant,
                 version=draft.version,
                 answers=draft.answers,

@@ -26,10 +26,12 @@ def case_submit(
     prefilled_count: int,
     first_time_right: bool,
     actor=None,
+    number: str = "",
 ) -> Case:
-    """Create a case in state ``submitted`` with its materials; one audit event."""
+    """Create a case in state ``submitted`` with its materials; one audit event. ``number``:
+    one the caller took beforehand (see ``apply.services.draft_submit``), else the next."""
     case = Case.objects.create(
-        number=next_case_number(bundle_code=version.bundle.code),
+        number=number or next_case_number(bundle_code=version.bundle.code),
         version=version,
         applicant=applicant,
         channel=channel,
