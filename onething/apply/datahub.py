@@ -7,6 +7,7 @@ import time
 from django.conf import settings
 
 from services.datahub.client import DatahubClient, DatahubError, DatahubRequestError, DatahubUnavailable
+from services.http_session import pinned_session
 
 __all__ = ["DatahubError", "DatahubRequestError", "DatahubUnavailable", "datahub_client", "reset_datahub_clients"]
 
@@ -21,12 +22,8 @@ class PooledDatahubClient(DatahubClient):
 
     def __init__(self, base_url: str, **options) -> None:
         super().__init__(base_url, **options)
-        # What requests would read from the environment on every call (proxies, CA
-        # bundle), read once: the same for every call, since every call goes to one host.
-        environment = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
-        self.session.proxies.update(environment["proxies"])
-        self.session.verify = environment["verify"]
-        self.session.trust_env = False
+        self.session.close()
+        self.session = pinned_session(self.base_url)  # the environment read once, not per call
         self.last_used = time.monotonic()
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ concludes siblings, so two results arriving at once cannot both miss the last st
 import logging
 import random
 import uuid
+from contextlib import nullcontext
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -70,7 +71,7 @@ def case_split(*, case: Case) -> list[ItemCase]:
     created = list(ItemCase.objects.filter(case=case))
     for item_case in created:
         if item_case.state == S.READY:
-            enqueue_dispatch(item_case.pk)
+            enqueue_dispatch(item_case.pk, case_number=case.number)
     return created
 
 
@@ -94,13 +95,18 @@ def _materials_for(case_materials: list, item_code: str) -> list[dict]:
     ]
 
 
-def enqueue_dispatch(item_case_id: int, countdown: float = 0) -> None:
+def enqueue_dispatch(item_case_id: int, countdown: float = 0, *, case_number: str = "") -> None:
     """Send the dispatch task once the current transaction commits (never before). If the
-    broker is unreachable the item case stays ready and the reconciliation sends it."""
+    broker is unreachable the item case stays ready and the reconciliation sends it.
+    ``case_number`` goes in the message header for the worker's logs (else the worker
+    looks it up: one query per task)."""
+    from onething.common.logging import bind_case
     from onething.processing.tasks import dispatch_item_case
 
     def send() -> None:
-        dispatch_item_case.apply_async((item_case_id,), countdown=countdown or None)
+        # the publish hook copies the bound case number into the message header
+        with bind_case(case_number) if case_number else nullcontext():
+            dispatch_item_case.apply_async((item_case_id,), countdown=countdown or None)
 
     transaction.on_commit(send, robust=True)
 
@@ -130,7 +136,7 @@ def dispatch(*, item_case_id: int) -> str:
             transitions.move(item_case=item_case, action="dead_letter", last_error=f"gave up: {error}")
             return "dead"
         transitions.move(item_case=item_case, action="dispatch_failed", last_error=f"transient: {error}")
-        enqueue_dispatch(item_case.pk, countdown=retry_delay(item_case.attempts))
+        enqueue_dispatch(item_case.pk, countdown=retry_delay(item_case.attempts), case_number=item_case.case.number)
         return "retry"
     _dispatched(item_case, reference)
     return "dispatched"
@@ -153,7 +159,7 @@ def _dispatched(item_case: ItemCase, reference: str) -> None:
 def redispatch(*, item_case: ItemCase, actor) -> bool:
     """An administrator sends a dead-lettered item case again (one action)."""
     if transitions.move(item_case=item_case, action="redispatch", actor=actor, attempts=0):
-        enqueue_dispatch(item_case.pk)
+        enqueue_dispatch(item_case.pk, case_number=item_case.case.number)
         return True
     return False
 
@@ -272,7 +278,7 @@ def _fan_in(case: Case, item_cases: list[ItemCase]) -> None:
             elif all(u.state == S.APPROVED for u in upstream):
                 data = {**item_case.data, **_mapped_outputs(compiled, item_case, siblings)}
                 if transitions.move(item_case=item_case, action="release", data=data):
-                    enqueue_dispatch(item_case.pk)
+                    enqueue_dispatch(item_case.pk, case_number=case.number)
     _conclude_if_done(case, list(siblings.values()))
 
 
@@ -348,7 +354,7 @@ def reconcile(*, now=None) -> dict[str, int]:
     counts = {"requeued": 0, "reset": 0, "polled": 0}
     for item_case in ItemCase.objects.filter(state=S.DISPATCHING, state_changed_at__lt=stale).select_related("case"):
         if transitions.move(item_case=item_case, action="reset_stuck", note="worker lost while dispatching"):
-            enqueue_dispatch(item_case.pk)
+            enqueue_dispatch(item_case.pk, case_number=item_case.case.number)
             counts["reset"] += 1
     for pk in ItemCase.objects.filter(state=S.READY, state_changed_at__lt=stale).values_list("pk", flat=True):
         enqueue_dispatch(pk)

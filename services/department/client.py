@@ -16,6 +16,8 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from services.http_session import pinned_session
+
 from .signing import sign_headers
 
 JSON = dict[str, Any]
@@ -51,7 +53,7 @@ class DepartmentClient:
         self._origin = f"{split.scheme}://{split.netloc}"
         self._prefix = split.path  # signatures cover the path as the server sees it
         self.department, self.secret, self.timeout = department, secret, timeout
-        self.session = requests.Session()
+        self.session = pinned_session(self.base_url)
 
     def close(self) -> None:
         """Release pooled connections."""

@@ -194,3 +194,25 @@ def test_worker_uses_settings_logging_with_json():
         assert signals.setup_logging.has_listeners()
     finally:
         signals.setup_logging.disconnect(dispatch_uid="onething-log-setup")
+
+
+@pytest.mark.django_db
+def test_a_dispatch_message_names_its_case(django_capture_on_commit_callbacks):
+    """The worker then logs under the case without a query to find it."""
+    from celery.signals import before_task_publish
+
+    from onething.processing.services import enqueue_dispatch
+
+    seen = []
+
+    def capture(headers=None, **kwargs):
+        seen.append(dict(headers or {}))
+
+    before_task_publish.connect(capture)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            enqueue_dispatch(987654, case_number="CHILD-BIRTH-20261128-0001")
+    finally:
+        before_task_publish.disconnect(capture)
+    assert seen and seen[-1][CASE_HEADER] == "CHILD-BIRTH-20261128-0001"
+    assert case_number_var.get() == ""
