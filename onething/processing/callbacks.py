@@ -89,13 +89,17 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except (ValueError, KeyError, TypeError):
         return _refused(request, department, 400, "malformed", "回调格式错误", "malformed callback")
-    item_case = ItemCase.objects.filter(idempotency_key=key, department=endpoint.department).first()
-    if item_case is None:
+    item_case_id = (
+        ItemCase.objects.filter(idempotency_key=key, department_id=endpoint.department_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if item_case_id is None:
         return _refused(request, department, 404, "unknown_item_case", "没有对应的子件", "no such item case")
     try:  # stored once per event id: the unique event id turns a second delivery away
         with transaction.atomic():
             receipt = CallbackReceipt.objects.create(
-                event_id=event_id, department=endpoint.department, item_case=item_case, payload=payload
+                event_id=event_id, department_id=endpoint.department_id, item_case_id=item_case_id, payload=payload
             )
     except IntegrityError:
         return JsonResponse({"status": "duplicate", "event_id": event_id})

@@ -177,7 +177,7 @@ def apply_status(*, item_case_id: int, status: DepartmentStatus, actor=None, sou
     (a result that got there first wins), so they take no lock and read no siblings."""
     if status.state not in CONCLUDING:
         with transaction.atomic():
-            item_case = ItemCase.objects.select_related("case__applicant", "case__owner").get(pk=item_case_id)
+            item_case = ItemCase.objects.select_related("case").get(pk=item_case_id)
             if item_case.state not in FINAL_STATES:
                 _apply(item_case, status, actor, source)
         return item_case
