@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import json
 import secrets
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from onething.accounts.selectors import mask_id_number
@@ -37,6 +36,7 @@ from onething.cases.models import Case
 from onething.cases.transitions import TransitionRefused
 from onething.catalog import selectors as catalog_selectors
 from onething.catalog import situations
+from onething.common.access import role_required
 from onething.common.i18n import pick
 from onething.intake import forms, selectors, services
 from onething.intake.materials import Decision
@@ -54,21 +54,9 @@ WINDOW_SESSIONS_KEPT = 8
 # --- access -------------------------------------------------------------------------------
 
 
-def clerk_required(view):
-    """Window clerks only: anonymous users go to the login page, everyone else gets 403.
-    The clerk record is put on ``request.clerk``."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        clerk = selectors.clerk_of(request.user)
-        if clerk is None:
-            raise PermissionDenied(_("仅窗口人员可以使用受理台"))
-        request.clerk = clerk
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Window clerks only: anonymous users go to the login page, everyone else gets 403. The
+# clerk record is put on ``request.clerk``.
+clerk_required = role_required(selectors.clerk_of, denied=gettext_lazy("仅窗口人员可以使用受理台"), attribute="clerk")
 
 
 def _case_or_404(request: HttpRequest, number: str) -> Case:

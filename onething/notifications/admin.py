@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from onething.accounts.selectors import mask_id_number, mask_mobile
 from onething.accounts.services import IDENTIFIER_SHAPE
+from onething.common.admin import ReadOnlyAdmin
 from onething.notifications.channels import registry
 from onething.notifications.models import Notification, SmsOutbox
 
@@ -28,19 +28,6 @@ def _person(user) -> str:
     if user.full_name:
         return user.full_name
     return mask_id_number(user.username) if IDENTIFIER_SHAPE.match(user.username.upper()) else user.username
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A record: viewable, never added, changed or deleted through the admin."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Notification)

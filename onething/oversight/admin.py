@@ -3,14 +3,14 @@ changed or deleted there (the model, its querysets and, on PostgreSQL, a trigger
 it anyway). The application's own search page is /oversight/audit/ (masked listings)."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from onething.common.admin import ReadOnlyAdmin
 from onething.oversight.audit_selectors import actor_label
 from onething.oversight.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "action", "case_number", "actor_name", "object_type", "object_id")
     list_filter = ("at",)  # fixed choices: no DISTINCT over the whole table
     search_fields = ("=case_number", "=action")
@@ -22,12 +22,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="操作人")
     def actor_name(self, event: AuditEvent) -> str:
         return actor_label(event.actor)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import csv
 import json
-from functools import wraps
 
 from django import forms
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -24,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from onething.common.access import role_required
 from onething.oversight import audit
 from onething.oversight import audit_selectors as selectors
 from onething.oversight.models import AuditEvent
@@ -50,20 +48,12 @@ ACTION_SUGGESTIONS = [
 ]
 
 
-def audit_reader_required(view):
-    """Readers of the audit log only; their part of it is put on ``request.audit_scope``."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        scope = selectors.audit_scope(request.user)
-        if scope is None:
-            raise PermissionDenied(_("仅管理员、部门人员和窗口人员可以查看审计日志"))
-        request.audit_scope = scope
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Readers of the audit log only; their part of it is put on ``request.audit_scope``.
+audit_reader_required = role_required(
+    selectors.audit_scope,
+    denied=gettext_lazy("仅管理员、部门人员和窗口人员可以查看审计日志"),
+    attribute="audit_scope",
+)
 
 
 class AuditSearchForm(forms.Form):

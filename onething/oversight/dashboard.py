@@ -20,14 +20,15 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from onething.common.access import role_required
 from onething.oversight import audit, charts, csv_export
 from onething.oversight import dashboard_selectors as sel
 from onething.oversight.charts import Series
@@ -36,15 +37,12 @@ from onething.oversight.charts import Series
 def dashboard_access(view):
     """Puts the viewer (what the user may see) and the scoped filters on the request."""
 
+    @role_required(
+        sel.viewer_of, denied=gettext_lazy("仅管理员、窗口人员和部门人员可以查看一体管理"), attribute="viewer"
+    )
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        viewer = sel.viewer_of(request.user)
-        if viewer is None:
-            raise PermissionDenied(_("仅管理员、窗口人员和部门人员可以查看一体管理"))
-        request.viewer = viewer
-        request.filters, request.filter_problems = sel.filters_from_query(request.GET, viewer)
+        request.filters, request.filter_problems = sel.filters_from_query(request.GET, request.viewer)
         return view(request, *args, **kwargs)
 
     return wrapper

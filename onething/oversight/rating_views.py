@@ -11,21 +11,20 @@ Thin: :mod:`onething.oversight.ratings` decides everything.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from onething.accounts.selectors import mask_mobile
 from onething.cases.models import Case
+from onething.common.access import role_required
 from onething.oversight import rating_selectors as selectors
 from onething.oversight import ratings
 from onething.oversight.models import Rating, Rectification
@@ -101,18 +100,11 @@ def rectification_reject(request: HttpRequest, pk: int) -> HttpResponse:
 # --- staff --------------------------------------------------------------------------------
 
 
-def staff_required(view):
-    """Officers, clerks and administrators; anonymous users to the login page; others 403."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not selectors.is_rectification_staff(request.user):
-            raise PermissionDenied(_("仅部门人员、窗口人员和管理员可以查看整改"))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Officers, clerks and administrators; anonymous users to the login page; others 403.
+staff_required = role_required(
+    lambda user: True if selectors.is_rectification_staff(user) else None,
+    denied=gettext_lazy("仅部门人员、窗口人员和管理员可以查看整改"),
+)
 
 
 def _rectification_or_404(request: HttpRequest, pk: int) -> Rectification:

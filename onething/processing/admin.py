@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from onething.common.admin import ReadOnlyAdmin
 from onething.processing import services
 from onething.processing.models import CallbackReceipt, DepartmentEndpoint, ItemCase, Officer
 
@@ -210,7 +211,7 @@ class ItemCaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallbackReceipt)
-class CallbackReceiptAdmin(admin.ModelAdmin):
+class CallbackReceiptAdmin(ReadOnlyAdmin):
     """Department callbacks as received: kept for audit and reprocessing, never edited."""
 
     list_display = ("event_id", "department", "item_case", "received_at", "applied_at")
@@ -220,15 +221,6 @@ class CallbackReceiptAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     fields = ("event_id", "department", "item_case", "received_at", "applied_at", "payload_pretty")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description="回调内容")
     def payload_pretty(self, receipt: CallbackReceipt) -> str:

@@ -12,19 +12,19 @@ department with its own system decides there, and its item cases are read-only h
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from onething.apply.uploads import UploadRejected, sniff_content_type, upload_create
+from onething.common.access import role_required
 from onething.common.i18n import pick
 from onething.notice.selectors import compiled_version
 from onething.oversight.models import AuditEvent
@@ -51,22 +51,12 @@ FILTERS = {
 # --- access -------------------------------------------------------------------------------
 
 
-def officer_required(view):
-    """Department officers only: anonymous users go to the login page, everyone else
-    (citizens, clerks, administrators without an officer record) gets 403. The officer
-    record is put on ``request.officer``."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        officer = selectors.officer_of(request.user)
-        if officer is None:
-            raise PermissionDenied(_("仅部门人员可以使用部门工作台"))
-        request.officer = officer
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Department officers only: anonymous users go to the login page, everyone else (citizens,
+# clerks, administrators without an officer record) gets 403. The officer record is put on
+# ``request.officer``.
+officer_required = role_required(
+    selectors.officer_of, denied=gettext_lazy("仅部门人员可以使用部门工作台"), attribute="officer"
+)
 
 
 def _item_case_or_404(request: HttpRequest, pk: int) -> ItemCase:
