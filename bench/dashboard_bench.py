@@ -39,7 +39,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,6 +50,7 @@ from bench.dispatch_bench import (  # noqa: E402
     bench_main,
     drop_database,
     percentile,
+    postgres_target,
     recreate_database,
 )
 
@@ -82,29 +83,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def targets_from_environment(db_name: str) -> Targets:
-    database_url = os.environ.get("DATABASE_URL", "")
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        raise BenchError(
-            "DATABASE_URL must point at PostgreSQL (postgres://user@host:port/db): the benchmark creates its "
-            f"own database on that server. Got: {database_url or '(not set)'}"
-        )
-    given = urlsplit(database_url)
-    if given.path.strip("/") == db_name:
-        raise BenchError(f"--db-name {db_name} is the database of DATABASE_URL; the benchmark would drop it")
-    maintenance = {
-        "dbname": "postgres",
-        "user": given.username or "postgres",
-        "password": given.password or None,
-        "host": given.hostname or "127.0.0.1",
-        "port": given.port or 5432,
-        "connect_timeout": 5,
-    }
-    return Targets(
-        database_url=urlunsplit((given.scheme, given.netloc, f"/{db_name}", given.query, "")),
-        maintenance={k: v for k, v in maintenance.items() if v is not None},
-        db_name=db_name,
-        broker_url="",
-    )
+    database_url, maintenance = postgres_target(db_name)
+    return Targets(database_url=database_url, maintenance=maintenance, db_name=db_name, broker_url="")
 
 
 def setup_django(database_url: str) -> None:

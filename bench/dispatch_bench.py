@@ -114,27 +114,18 @@ class Targets:
     broker_url: str  # of the bench Redis database
 
 
-def targets_from_environment(db_name: str, redis_db: int) -> Targets:
+def postgres_target(db_name: str) -> tuple[str, dict]:
+    """The URL of the benchmark's own database on the server of DATABASE_URL, and the
+    psycopg arguments for that server's "postgres" database (to create and drop it)."""
     database_url = os.environ.get("DATABASE_URL", "")
-    broker_url = os.environ.get("CELERY_BROKER_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
         raise BenchError(
             "DATABASE_URL must point at PostgreSQL (postgres://user@host:port/db): the benchmark creates its "
             f"own database on that server. Got: {database_url or '(not set)'}"
         )
-    if not broker_url.startswith("redis://"):
-        raise BenchError(
-            "CELERY_BROKER_URL must point at Redis (redis://host:port/db): the benchmark uses its own database "
-            f"number on that server. Got: {broker_url or '(not set)'}"
-        )
-    if not 0 <= redis_db <= 15:
-        raise BenchError("--redis-db must be between 0 and 15")
     given = urlsplit(database_url)
     if given.path.strip("/") == db_name:
         raise BenchError(f"--db-name {db_name} is the database of DATABASE_URL; the benchmark would drop it")
-    broker = urlsplit(broker_url)
-    if broker.path.strip("/") == str(redis_db) or (redis_db == 0 and broker.path.strip("/") in {"", "0"}):
-        raise BenchError(f"--redis-db {redis_db} is the database of CELERY_BROKER_URL; the benchmark flushes it")
     maintenance = {
         "dbname": "postgres",
         "user": given.username or "postgres",
@@ -143,9 +134,28 @@ def targets_from_environment(db_name: str, redis_db: int) -> Targets:
         "port": given.port or 5432,
         "connect_timeout": 5,
     }
+    return (
+        urlunsplit((given.scheme, given.netloc, f"/{db_name}", given.query, "")),
+        {k: v for k, v in maintenance.items() if v is not None},
+    )
+
+
+def targets_from_environment(db_name: str, redis_db: int) -> Targets:
+    database_url, maintenance = postgres_target(db_name)
+    broker_url = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker_url.startswith("redis://"):
+        raise BenchError(
+            "CELERY_BROKER_URL must point at Redis (redis://host:port/db): the benchmark uses its own database "
+            f"number on that server. Got: {broker_url or '(not set)'}"
+        )
+    if not 0 <= redis_db <= 15:
+        raise BenchError("--redis-db must be between 0 and 15")
+    broker = urlsplit(broker_url)
+    if broker.path.strip("/") == str(redis_db) or (redis_db == 0 and broker.path.strip("/") in {"", "0"}):
+        raise BenchError(f"--redis-db {redis_db} is the database of CELERY_BROKER_URL; the benchmark flushes it")
     return Targets(
-        database_url=urlunsplit((given.scheme, given.netloc, f"/{db_name}", given.query, "")),
-        maintenance={k: v for k, v in maintenance.items() if v is not None},
+        database_url=database_url,
+        maintenance=maintenance,
         db_name=db_name,
         broker_url=urlunsplit((broker.scheme, broker.netloc, f"/{redis_db}", broker.query, "")),
     )
@@ -694,14 +704,47 @@ def report(
         f"dispatch benchmark: {args.cases} cases, {args.workers} worker(s) x concurrency {args.concurrency}, "
         f"{os.cpu_count()} CPU(s), department service --delay-scale 0"
     )
-    width = max(len(name) for name, _, _ in rows)
-    for name, value, note in rows:
-        print(f"  {name:<{width}}  {value:>10}   {note}")
+    print_rows(rows)
     print(f"result: {'target met' if met else 'MISSED'} (engine {ratio:.2f} x baseline)")
     return met
 
 
+def print_rows(rows: list[tuple[str, str, str]]) -> None:
+    """The figures as a table: name, value, note."""
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, note in rows:
+        print(f"  {name:<{width}}  {value:>10}   {note}")
+
+
 # --- main ------------------------------------------------------------------------------------
+
+
+def engine_environment(
+    targets: Targets, work_dir: Path, *, web_port: int, datahub_url: str, department_url: str, **extra: str
+) -> dict[str, str]:
+    """The environment of the engine's processes (web and workers): the shell's engine
+    settings (CONN_MAX_AGE, DEPARTMENT_TIMEOUT, ...) apply, the benchmark's own database,
+    Redis database, data hub and department service, production mode; ``extra`` on top.
+    Workers tell the benchmark they are ready through files in ``work_dir / "ready"``."""
+    ready_dir = work_dir / "ready"
+    ready_dir.mkdir(exist_ok=True)
+    return {
+        **{name: value for name, value in os.environ.items() if not name.startswith("DATAHUB_")},
+        "DATAHUB_URL": datahub_url,
+        "DJANGO_SETTINGS_MODULE": "onething.settings",
+        "DATABASE_URL": targets.database_url,
+        "CELERY_BROKER_URL": targets.broker_url,
+        "DEPARTMENT_SERVICE_URL": department_url,
+        "CALLBACK_BASE_URL": f"http://127.0.0.1:{web_port}",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
+        "ONETHING_VAR_DIR": str(work_dir / "var"),
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(40),  # settings refuse the default one with DEBUG off
+        "LOG_LEVEL": "WARNING",
+        "BENCH_READY_DIR": str(ready_dir),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        **extra,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -717,25 +760,9 @@ def run(args: argparse.Namespace) -> int:
         department_url = start_departments(machine, work_dir / "departments")
         datahub_url = start_datahub(machine, work_dir / "datahub")
         web_port = free_port()
-        ready_dir = work_dir / "ready"
-        ready_dir.mkdir()
-        machine.env = {
-            # the shell's engine settings (CONN_MAX_AGE, DEPARTMENT_TIMEOUT, ...) apply
-            **{name: value for name, value in os.environ.items() if not name.startswith("DATAHUB_")},
-            "DATAHUB_URL": datahub_url,
-            "DJANGO_SETTINGS_MODULE": "onething.settings",
-            "DATABASE_URL": targets.database_url,
-            "CELERY_BROKER_URL": targets.broker_url,
-            "DEPARTMENT_SERVICE_URL": department_url,
-            "CALLBACK_BASE_URL": f"http://127.0.0.1:{web_port}",
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
-            "ONETHING_VAR_DIR": str(work_dir / "var"),
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(40),  # settings refuse the default one with DEBUG off
-            "LOG_LEVEL": "WARNING",
-            "BENCH_READY_DIR": str(ready_dir),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        }
+        machine.env = engine_environment(
+            targets, work_dir, web_port=web_port, datahub_url=datahub_url, department_url=department_url
+        )
         setup_django(machine)
         started = time.monotonic()
         prepare_catalogue()

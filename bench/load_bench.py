@@ -49,7 +49,6 @@ import math
 import os
 import queue
 import re
-import secrets
 import sys
 import tempfile
 import threading
@@ -72,10 +71,12 @@ from bench.dispatch_bench import (  # noqa: E402
     Reconciliation,
     bench_main,
     clean_up,
+    engine_environment,
     flush_redis,
     free_port,
     percentile,
     prepare_catalogue,
+    print_rows,
     recreate_database,
     setup_django,
     start_datahub,
@@ -734,9 +735,7 @@ def report(args, load: LoadFigures, ledger: Ledger, bare: BareFigures, recon: Re
         ("after the window", "", cpu["conclude"]),
         ("bare phase", "", cpu["bare"]),
     ]
-    width = max(len(name) for name, _, _ in rows)
-    for name, value, note in rows:
-        print(f"  {name:<{width}}  {value:>10}   {note}")
+    print_rows(rows)
     met = rate_met and p99_met
     print(
         f"result: submissions/s {verdict(rate_met)}, p99 {verdict(p99_met)}; cases lost {ledger.lost}; "
@@ -765,25 +764,14 @@ def run(args: argparse.Namespace) -> int:
         datahub_url = start_datahub(machine, work_dir / "datahub", hub_options)
         department_url = start_departments(machine, work_dir / "departments")
         web_port = free_port()
-        ready_dir = work_dir / "ready"
-        ready_dir.mkdir()
-        machine.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("DATAHUB_")},
-            "DJANGO_SETTINGS_MODULE": "onething.settings",
-            "SECRET_KEY": secrets.token_urlsafe(40),
-            "DATABASE_URL": targets.database_url,
-            "CELERY_BROKER_URL": targets.broker_url,
-            "DATAHUB_URL": datahub_url,
-            "DEPARTMENT_SERVICE_URL": department_url,
-            "CALLBACK_BASE_URL": f"http://127.0.0.1:{web_port}",
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
-            "ONETHING_VAR_DIR": str(work_dir / "var"),
-            "DEBUG": "false",
-            "SECURE_COOKIES": "0",  # plain HTTP on localhost: no TLS proxy in front
-            "LOG_LEVEL": "WARNING",
-            "BENCH_READY_DIR": str(ready_dir),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        }
+        machine.env = engine_environment(
+            targets,
+            work_dir,
+            web_port=web_port,
+            datahub_url=datahub_url,
+            department_url=department_url,
+            SECURE_COOKIES="0",  # plain HTTP on localhost: no TLS proxy in front
+        )
         setup_django(machine)
         started = time.monotonic()
         prepare_catalogue()

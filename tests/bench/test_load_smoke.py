@@ -9,27 +9,11 @@ Redis database number, 10 here, flushed)."""
 
 import os
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import pytest
+from tests.bench.runner import needs_postgres_and_redis, run_bench
 
-ROOT = Path(__file__).resolve().parents[2]
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-
-pytestmark = [
-    pytest.mark.skipif(
-        not DATABASE_URL.startswith(("postgres://", "postgresql://")),
-        reason="the load benchmark needs PostgreSQL (DATABASE_URL=postgres://...)",
-    ),
-    pytest.mark.skipif(
-        not BROKER_URL.startswith("redis://"),
-        reason="the load benchmark needs Redis (CELERY_BROKER_URL=redis://...)",
-    ),
-]
+pytestmark = needs_postgres_and_redis("load")
 
 FIGURES = [
     r"submissions/s\s+\d+\.\d\s+target >= 100/s: (met|MISSED)",
@@ -50,19 +34,11 @@ FIGURES = [
 
 def test_load_bench_small_run():
     db_name = f"onething_load_smoke_{os.getpid()}"
-    command = [sys.executable, "bench/load_bench.py", "--users", "2", "--duration", "6", "--warmup", "1"]
+    command = ["bench/load_bench.py", "--users", "2", "--duration", "6", "--warmup", "1"]
     command += ["--clerks", "1", "--web-workers", "2", "--workers", "1", "--concurrency", "4"]
     command += ["--db-name", db_name, "--redis-db", "10", "--timeout", "60", "--bare-requests", "200"]
     started = time.monotonic()
-    bench = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        stdout, stderr = bench.communicate(timeout=170)
-    except subprocess.TimeoutExpired:
-        bench.terminate()  # SIGTERM: the benchmark stops its processes and drops its database
-        stdout, stderr = bench.communicate(timeout=30)
-        pytest.fail(f"the benchmark took more than 170 s:\n{stdout}\n{stderr}")
-    output = stdout + stderr
-    assert bench.returncode == 0, output
+    stdout, output = run_bench(command, timeout=170)
     for figure in FIGURES:
         assert re.search(figure, stdout), f"missing {figure!r} in:\n{output}"
     submitted = int(re.search(r"cases submitted\s+(\d+)", stdout).group(1))

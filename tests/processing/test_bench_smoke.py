@@ -8,27 +8,11 @@ Redis database number, 12 here, flushed)."""
 
 import os
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import pytest
+from tests.bench.runner import needs_postgres_and_redis, run_bench
 
-ROOT = Path(__file__).resolve().parents[2]
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-
-pytestmark = [
-    pytest.mark.skipif(
-        not DATABASE_URL.startswith(("postgres://", "postgresql://")),
-        reason="the dispatch benchmark needs PostgreSQL (DATABASE_URL=postgres://...)",
-    ),
-    pytest.mark.skipif(
-        not BROKER_URL.startswith("redis://"),
-        reason="the dispatch benchmark needs Redis (CELERY_BROKER_URL=redis://...)",
-    ),
-]
+pytestmark = needs_postgres_and_redis("dispatch")
 
 FIGURES = [
     r"engine item dispatches/s\s+\d+\.\d",
@@ -44,18 +28,10 @@ FIGURES = [
 
 def test_dispatch_bench_small_run():
     db_name = f"onething_bench_smoke_{os.getpid()}"
-    command = [sys.executable, "bench/dispatch_bench.py", "--cases", "5", "--workers", "1", "--concurrency", "4"]
+    command = ["bench/dispatch_bench.py", "--cases", "5", "--workers", "1", "--concurrency", "4"]
     command += ["--db-name", db_name, "--redis-db", "12", "--timeout", "45"]
     started = time.monotonic()
-    bench = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        stdout, stderr = bench.communicate(timeout=80)
-    except subprocess.TimeoutExpired:
-        bench.terminate()  # SIGTERM: the benchmark stops its processes and drops its database
-        stdout, stderr = bench.communicate(timeout=30)
-        pytest.fail(f"the benchmark took more than 80 s:\n{stdout}\n{stderr}")
-    output = stdout + stderr
-    assert bench.returncode == 0, output
+    stdout, output = run_bench(command, timeout=80)
     for figure in FIGURES:
         assert re.search(figure, stdout), f"missing {figure!r} in:\n{output}"
     assert "30 item cases of 5 cases" in stdout, output  # child-birth with these answers: 6 items each
