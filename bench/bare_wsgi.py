@@ -1,5 +1,11 @@
-"""The bare baseline of bench/load_bench.py: a Django view that inserts one row into
-PostgreSQL per request and does nothing else.
+"""The bare baselines of the benchmarks, as Django views and nothing else.
+
+* bench/load_bench.py: ``bare_insert`` inserts one row into PostgreSQL per request.
+* bench/dispatch_bench.py, its protocol floor: ``bare_callback`` receives a department's
+  signed callback, checks it as the engine does (signature, department, timestamp window,
+  nonce, here remembered in memory) and counts it in Redis (``FLOOR_CALLBACKS_KEY``), with
+  no database, no state machine and no fan-in. The secrets come from the environment
+  (``BENCH_CALLBACK_SECRETS``, a JSON object department → secret).
 
 Served by the same gunicorn command line as the engine (``gunicorn bench.bare_wsgi``, same
 worker count), with the engine's own settings (database and connection reuse, middleware,
@@ -13,6 +19,7 @@ it exists only in the benchmark's own database.
 
 import json
 import os
+import threading
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onething.settings")
 
@@ -24,8 +31,11 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from services.department import signing
+
 BARE_TABLE = "bench_bare_row"
 BARE_PATH = "/bare/"
+CALLBACK_PATH = "/bare-callback/"
 
 settings.ROOT_URLCONF = __name__  # before the first request: this module is the only URLconf
 
@@ -49,6 +59,55 @@ def bare_insert(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"id": row_id}, status=201)
 
 
-urlpatterns = [path(BARE_PATH.strip("/") + "/", bare_insert)]
+_seen_nonces: set[str] = set()
+_nonce_lock = threading.Lock()
+_local = threading.local()
+
+
+def _seen_nonce(nonce: str, timestamp: int) -> bool:
+    """The engine stores nonces in its database; the floor keeps them in memory."""
+    with _nonce_lock:
+        if nonce in _seen_nonces:
+            return True
+        _seen_nonces.add(nonce)
+        return False
+
+
+def _redis():
+    if not hasattr(_local, "redis"):
+        from redis import Redis
+
+        _local.redis = Redis.from_url(settings.CELERY_BROKER_URL)
+    return _local.redis
+
+
+@csrf_exempt
+@require_POST
+def bare_callback(request: HttpRequest, department: str) -> JsonResponse:
+    """A department's callback, verified and counted; 401 if the signature does not hold."""
+    from bench.baseline_tasks import FLOOR_CALLBACKS_KEY
+
+    secret = json.loads(os.environ.get("BENCH_CALLBACK_SECRETS", "{}")).get(department, "")
+    problem = signing.verify(
+        secret,
+        request.headers,
+        "POST",
+        request.get_full_path(),
+        request.body,
+        _seen_nonce,
+        department=department,
+        max_skew=settings.CALLBACK_REPLAY_WINDOW_SECONDS,
+    )
+    if not secret or problem:
+        return JsonResponse({"error": problem or "unknown_department"}, status=401)
+    event_id = json.loads(request.body)["event_id"]
+    _redis().incr(FLOOR_CALLBACKS_KEY)
+    return JsonResponse({"status": "accepted", "event_id": event_id})
+
+
+urlpatterns = [
+    path(BARE_PATH.strip("/") + "/", bare_insert),
+    path(CALLBACK_PATH.strip("/") + "/<slug:department>/", bare_callback),
+]
 
 application = get_wsgi_application()

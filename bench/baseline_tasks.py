@@ -2,6 +2,11 @@
 to the same department service as a dispatch does, and nothing else (no database, no
 state machine, no audit, no callbacks).
 
+The same task with a ``callback_url`` is the benchmark's *protocol floor*: the department
+then calls back, signed, to the bare callback view of bench/bare_wsgi.py, which checks the
+signature and counts (``FLOOR_CALLBACKS_KEY``). A dispatch and its callback with no engine
+work in between is the most any engine speaking this protocol could do on this machine.
+
 It runs in the engine's own Celery app and worker configuration (``celery -A onething
 worker -I bench.baseline_tasks -Q bench``: same broker, acks_late, prefetch 1, pool), so
 that the only difference between the two measurements is what the task does. Messages go
@@ -25,6 +30,7 @@ from services.department.client import DepartmentClient
 QUEUE = "bench"
 DONE_KEY = "bench:bare_submit:done"
 FAILED_KEY = "bench:bare_submit:failed"
+FLOOR_CALLBACKS_KEY = "bench:floor:callbacks"
 
 _local = threading.local()
 
@@ -48,7 +54,15 @@ def _redis():
 
 
 @shared_task(name="bench.bare_submit", acks_late=True, ignore_result=True)
-def bare_submit(base_url: str, department: str, secret: str, item_code: str, case_number: str, data: dict) -> str:
+def bare_submit(
+    base_url: str,
+    department: str,
+    secret: str,
+    item_code: str,
+    case_number: str,
+    data: dict,
+    callback_url: str | None = None,
+) -> str:
     """One signed submission with a fresh idempotency key; count it as done (or failed)."""
     key = f"bare-{uuid.uuid4().hex}"
     try:
@@ -59,7 +73,7 @@ def bare_submit(base_url: str, department: str, secret: str, item_code: str, cas
             item_case_id=key,
             data=data,
             materials=[],
-            callback_url=None,
+            callback_url=callback_url,
         )
     except Exception:
         _redis().incr(FAILED_KEY)
@@ -68,9 +82,18 @@ def bare_submit(base_url: str, department: str, secret: str, item_code: str, cas
     return answer["reference"]
 
 
-def enqueue(*, base_url: str, department: str, secret: str, item_code: str, case_number: str, data: dict) -> None:
-    """Send one bare submission to the ``bench`` queue."""
-    bare_submit.apply_async((base_url, department, secret, item_code, case_number, data), queue=QUEUE)
+def enqueue(
+    *,
+    base_url: str,
+    department: str,
+    secret: str,
+    item_code: str,
+    case_number: str,
+    data: dict,
+    callback_url: str | None = None,
+) -> None:
+    """Send one bare submission to the ``bench`` queue (with a callback URL: the floor)."""
+    bare_submit.apply_async((base_url, department, secret, item_code, case_number, data, callback_url), queue=QUEUE)
 
 
 @worker_ready.connect

@@ -25,8 +25,13 @@ What it does, all on this machine:
    the same concurrency on the queue ``bench``, and as many tasks as there were item
    dispatches, each making the same signed submission to the same service and nothing
    else (bench/baseline_tasks.py);
-6. prints the figures and "target met" or "MISSED" (item dispatches/s >= 0.5 x baseline
-   tasks/s), stops every process and drops its database.
+6. runs the protocol floor: the same bare tasks, each with a callback URL, so that the
+   department service calls back, signed, into a bare view (bench/bare_wsgi.py) served by
+   the same gunicorn set-up; timed until every callback arrived. A dispatch and its
+   callback with no engine work at all: the most an engine on this protocol could reach;
+7. prints the figures and "target met" or "MISSED" (item dispatches/s >= 0.5 x baseline
+   tasks/s), the floor and its ratio to the baseline, stops every process and drops its
+   database.
 
 Exit status: 0 when the run completed (whether or not the target was met, unless
 ``--require-target``), 1 for a missed target with ``--require-target``, 2 for an error
@@ -625,25 +630,67 @@ class BaselineFigures:
         return self.tasks / self.seconds
 
 
-def run_baseline(payloads: list[dict], broker_url: str, timeout: float, machine: Machine) -> BaselineFigures:
+def run_baseline(
+    payloads: list[dict], broker_url: str, timeout: float, machine: Machine, *, callbacks: bool = False
+) -> BaselineFigures:
+    """Send one bare task per payload and time them until all are done; with ``callbacks``
+    (the protocol floor: the payloads carry a callback URL) until every callback came too."""
     from redis import Redis
 
-    from bench.baseline_tasks import DONE_KEY, FAILED_KEY, enqueue
+    from bench.baseline_tasks import DONE_KEY, FAILED_KEY, FLOOR_CALLBACKS_KEY, enqueue
 
     redis = Redis.from_url(broker_url)
-    redis.delete(DONE_KEY, FAILED_KEY)
+    redis.delete(DONE_KEY, FAILED_KEY, FLOOR_CALLBACKS_KEY)
     started = time.monotonic()
     for payload in payloads:
         enqueue(**payload)
     deadline = started + timeout
-    done = failed = 0
+    done = failed = called_back = 0
     while time.monotonic() < deadline:
-        done, failed = (int(value or 0) for value in redis.mget(DONE_KEY, FAILED_KEY))
-        if done + failed >= len(payloads):
+        done, failed, called_back = (int(value or 0) for value in redis.mget(DONE_KEY, FAILED_KEY, FLOOR_CALLBACKS_KEY))
+        if done + failed >= len(payloads) and (not callbacks or called_back >= done):
             return BaselineFigures(tasks=done, seconds=time.monotonic() - started, failed=failed)
         machine.check_alive()
         time.sleep(0.01)
-    raise BenchError(f"baseline: {done} done, {failed} failed of {len(payloads)} tasks after {timeout:.0f} s")
+    what = "floor" if callbacks else "baseline"
+    raise BenchError(
+        f"{what}: {done} done, {failed} failed of {len(payloads)} tasks, {called_back} callbacks after {timeout:.0f} s"
+    )
+
+
+def run_floor(
+    payloads: list[dict], targets: Targets, args: argparse.Namespace, machine: Machine
+) -> tuple[BaselineFigures, str]:
+    """The protocol floor: the baseline's submissions, each with a callback URL, so that the
+    department service calls back (signed) into a bare view (bench/bare_wsgi.py) on the same
+    gunicorn set-up as the engine's; no database, no state machine, no fan-in, no certificate."""
+    import json
+
+    from bench.bare_wsgi import CALLBACK_PATH
+
+    port = free_port()
+    machine.env["BENCH_CALLBACK_SECRETS"] = json.dumps({p["department"]: p["secret"] for p in payloads})
+    web = start_web(machine, port, app="bench.bare_wsgi", name="floor-web")
+    workers = start_workers(
+        machine,
+        kind="floor",
+        count=args.workers,
+        concurrency=args.concurrency,
+        queues=BASELINE_QUEUE,
+        log_level=args.worker_log_level,
+    )
+    base = f"http://127.0.0.1:{port}{CALLBACK_PATH}"
+    meter = CpuMeter(machine)
+    floor = run_baseline(
+        [{**p, "callback_url": f"{base}{p['department']}/"} for p in payloads],
+        targets.broker_url,
+        args.timeout,
+        machine,
+        callbacks=True,
+    )
+    cpu = meter.summary()
+    machine.stop([*workers, web])
+    return floor, cpu
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -660,10 +707,12 @@ def report(
     args: argparse.Namespace,
     engine: EngineFigures,
     baseline: BaselineFigures,
+    floor: BaselineFigures,
     recon: Reconciliation,
-    cpu: tuple[str, str] = ("", ""),
+    cpu: tuple[str, str, str] = ("", "", ""),
 ) -> bool:
     ratio = engine.dispatches_per_second / baseline.tasks_per_second
+    floor_ratio = floor.tasks_per_second / baseline.tasks_per_second
     met = ratio >= TARGET_RATIO
     rows = [
         (
@@ -679,6 +728,18 @@ def report(
             + (f", {baseline.failed} failed" if baseline.failed else ""),
         ),
         ("ratio", f"{ratio:8.2f}", f"target >= {TARGET_RATIO:.2f}: {'target met' if met else 'MISSED'}"),
+        (
+            "protocol floor items/s",
+            f"{floor.tasks_per_second:8.1f}",
+            f"{floor.tasks} bare submissions each with its signed callback to a bare view, "
+            f"no database, in {floor.seconds:.2f} s" + (f", {floor.failed} failed" if floor.failed else ""),
+        ),
+        (
+            "floor ratio",
+            f"{floor_ratio:8.2f}",
+            f"the most an engine on this protocol could reach; the engine reached "
+            f"{engine.dispatches_per_second / floor.tasks_per_second:.0%} of the floor",
+        ),
         (
             "cases/s",
             f"{engine.cases_per_second:8.1f}",
@@ -698,6 +759,7 @@ def report(
         ("reconcile", "", recon.summary()),
         ("engine run", "", cpu[0]),
         ("baseline run", "", cpu[1]),
+        ("floor run", "", cpu[2]),
     ]
     print()
     print(
@@ -803,7 +865,10 @@ def run(args: argparse.Namespace) -> int:
         baseline = run_baseline(payloads, targets.broker_url, args.timeout, machine)
         baseline_cpu_summary = baseline_cpu.summary()
         machine.stop(baseline_workers)
-        met = report(args, engine, baseline, recon, cpu=(engine_cpu_summary, baseline_cpu_summary))
+        floor, floor_cpu_summary = run_floor(payloads, targets, args, machine)
+        met = report(
+            args, engine, baseline, floor, recon, cpu=(engine_cpu_summary, baseline_cpu_summary, floor_cpu_summary)
+        )
         completed = True
         return 1 if args.require_target and not met else 0
     finally:

@@ -18,6 +18,8 @@ FIGURES = [
     r"engine item dispatches/s\s+\d+\.\d",
     r"baseline tasks/s\s+\d+\.\d",
     r"ratio\s+\d+\.\d\d\s+target >= 0\.50: (target met|MISSED)",
+    r"protocol floor items/s\s+\d+\.\d\s+30 bare submissions each with its signed callback",
+    r"floor ratio\s+\d+\.\d\d\s+the most an engine on this protocol could reach",
     r"cases/s\s+\d+\.\d",
     r"acceptance -> all dispatched\s+p50 \d+\.\d{3} s\s+p99 \d+\.\d{3} s",
     r"acceptance -> concluded\s+p50 \d+\.\d{3} s\s+p99 \d+\.\d{3} s",
