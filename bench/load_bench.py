@@ -685,6 +685,7 @@ def report(args, load: LoadFigures, ledger: Ledger, bare: BareFigures, recon: Re
     rate_met, p99_met = submissions >= TARGET_SUBMISSIONS, p99 < TARGET_P99
     all_requests = [s for s in load.recorder.samples if load.window_start <= s.started < load.window_end]
     ratio = submissions / bare.per_second if bare.per_second else 0.0
+    journey_requests = args.reads + 4  # notice read(s), draft, patch, attach, submit
     print()
     print(
         f"load benchmark: {load.users} citizens, {args.duration:.0f} s, {args.reads} notice read(s) per submission, "
@@ -724,6 +725,12 @@ def report(args, load: LoadFigures, ledger: Ledger, bare: BareFigures, recon: Re
             f"{len(bare.recorder.errors)} error(s)",
         ),
         ("  bare", "", latency(bare.recorder.of("bare"))),
+        (
+            "journey floor/s",
+            f"{bare.per_second / journey_requests:8.1f}",
+            f"bare req/s / {journey_requests} requests per citizen journey: the most this machine could "
+            "submit if every request cost one bare INSERT (no data hub, no validation)",
+        ),
         ("ratio", f"{ratio:8.2f}", "submissions/s per bare request/s"),
         (
             "ratio per request",

@@ -25,6 +25,7 @@ FIGURES = [
     r"cases lost\s+0\b",
     r"cases unacknowledged\s+0\b",
     r"bare baseline req/s\s+\d+\.\d",
+    r"journey floor/s\s+\d+\.\d\s+bare req/s / 5 requests per citizen journey",
     r"bare\s+p50\s+\d+\.\d ms\s+p99\s+\d+\.\d ms",
     r"ratio\s+\d+\.\d\d",
     r"load window\s+CPU s in .*web \d+\.\d.*bench \d+\.\d",
