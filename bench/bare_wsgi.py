@@ -3,9 +3,11 @@
 * bench/load_bench.py: ``bare_insert`` inserts one row into PostgreSQL per request.
 * bench/dispatch_bench.py, its protocol floor: ``bare_callback`` receives a department's
   signed callback, checks it as the engine does (signature, department, timestamp window,
-  nonce, here remembered in memory) and counts it in Redis (``FLOOR_CALLBACKS_KEY``), with
-  no database, no state machine and no fan-in. The secrets come from the environment
-  (``BENCH_CALLBACK_SECRETS``, a JSON object department → secret).
+  nonce, here remembered in memory), fetches the certificate document when the decision
+  carries one (signed, as 统一发证 does) and counts the callback in Redis
+  (``FLOOR_CALLBACKS_KEY``): no database, no state machine, no fan-in, no Celery task for
+  the certificate. The departments come from the environment (``BENCH_FLOOR_DEPARTMENTS``,
+  a JSON object department → ``{"base_url", "secret"}``).
 
 Served by the same gunicorn command line as the engine (``gunicorn bench.bare_wsgi``, same
 worker count), with the engine's own settings (database and connection reuse, middleware,
@@ -32,6 +34,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from services.department import signing
+from services.department.client import DepartmentClient
 
 BARE_TABLE = "bench_bare_row"
 BARE_PATH = "/bare/"
@@ -73,6 +76,21 @@ def _seen_nonce(nonce: str, timestamp: int) -> bool:
         return False
 
 
+def _departments() -> dict[str, dict[str, str]]:
+    if not hasattr(_local, "departments"):
+        _local.departments = json.loads(os.environ.get("BENCH_FLOOR_DEPARTMENTS", "{}"))
+    return _local.departments
+
+
+def _client(department: str) -> DepartmentClient:
+    """One client (connection pool) per thread and department, as the engine keeps."""
+    clients = _local.__dict__.setdefault("clients", {})
+    if department not in clients:
+        known = _departments()[department]
+        clients[department] = DepartmentClient(known["base_url"], department, known["secret"])
+    return clients[department]
+
+
 def _redis():
     if not hasattr(_local, "redis"):
         from redis import Redis
@@ -84,10 +102,11 @@ def _redis():
 @csrf_exempt
 @require_POST
 def bare_callback(request: HttpRequest, department: str) -> JsonResponse:
-    """A department's callback, verified and counted; 401 if the signature does not hold."""
-    from bench.baseline_tasks import FLOOR_CALLBACKS_KEY
+    """A department's callback, verified, its certificate document fetched, counted; 401 if
+    the signature does not hold."""
+    from bench.baseline_tasks import FLOOR_CALLBACKS_KEY, FLOOR_CERTIFICATES_KEY
 
-    secret = json.loads(os.environ.get("BENCH_CALLBACK_SECRETS", "{}")).get(department, "")
+    secret = _departments().get(department, {}).get("secret", "")
     problem = signing.verify(
         secret,
         request.headers,
@@ -100,9 +119,13 @@ def bare_callback(request: HttpRequest, department: str) -> JsonResponse:
     )
     if not secret or problem:
         return JsonResponse({"error": problem or "unknown_department"}, status=401)
-    event_id = json.loads(request.body)["event_id"]
+    payload = json.loads(request.body)
+    number = (payload.get("certificate") or {}).get("number")
+    if number:
+        _client(department).certificate_pdf(number)
+        _redis().incr(FLOOR_CERTIFICATES_KEY)
     _redis().incr(FLOOR_CALLBACKS_KEY)
-    return JsonResponse({"status": "accepted", "event_id": event_id})
+    return JsonResponse({"status": "accepted", "event_id": payload["event_id"]})
 
 
 urlpatterns = [

@@ -31,6 +31,7 @@ QUEUE = "bench"
 DONE_KEY = "bench:bare_submit:done"
 FAILED_KEY = "bench:bare_submit:failed"
 FLOOR_CALLBACKS_KEY = "bench:floor:callbacks"
+FLOOR_CERTIFICATES_KEY = "bench:floor:certificates"
 
 _local = threading.local()
 

@@ -27,8 +27,9 @@ What it does, all on this machine:
    else (bench/baseline_tasks.py);
 6. runs the protocol floor: the same bare tasks, each with a callback URL, so that the
    department service calls back, signed, into a bare view (bench/bare_wsgi.py) served by
-   the same gunicorn set-up; timed until every callback arrived. A dispatch and its
-   callback with no engine work at all: the most an engine on this protocol could reach;
+   the same gunicorn set-up, which fetches the certificate PDF an approval names; timed
+   until every callback arrived. The network exchanges of an item with no engine work at
+   all: the most an engine on this protocol could reach;
 7. prints the figures and "target met" or "MISSED" (item dispatches/s >= 0.5 x baseline
    tasks/s), the floor and its ratio to the baseline, stops every process and drops its
    database.
@@ -624,6 +625,7 @@ class BaselineFigures:
     tasks: int
     seconds: float
     failed: int
+    certificates: int = 0  # certificate PDFs fetched (the floor only)
 
     @property
     def tasks_per_second(self) -> float:
@@ -637,10 +639,10 @@ def run_baseline(
     (the protocol floor: the payloads carry a callback URL) until every callback came too."""
     from redis import Redis
 
-    from bench.baseline_tasks import DONE_KEY, FAILED_KEY, FLOOR_CALLBACKS_KEY, enqueue
+    from bench.baseline_tasks import DONE_KEY, FAILED_KEY, FLOOR_CALLBACKS_KEY, FLOOR_CERTIFICATES_KEY, enqueue
 
     redis = Redis.from_url(broker_url)
-    redis.delete(DONE_KEY, FAILED_KEY, FLOOR_CALLBACKS_KEY)
+    redis.delete(DONE_KEY, FAILED_KEY, FLOOR_CALLBACKS_KEY, FLOOR_CERTIFICATES_KEY)
     started = time.monotonic()
     for payload in payloads:
         enqueue(**payload)
@@ -649,7 +651,9 @@ def run_baseline(
     while time.monotonic() < deadline:
         done, failed, called_back = (int(value or 0) for value in redis.mget(DONE_KEY, FAILED_KEY, FLOOR_CALLBACKS_KEY))
         if done + failed >= len(payloads) and (not callbacks or called_back >= done):
-            return BaselineFigures(tasks=done, seconds=time.monotonic() - started, failed=failed)
+            seconds = time.monotonic() - started
+            certificates = int(redis.get(FLOOR_CERTIFICATES_KEY) or 0)
+            return BaselineFigures(tasks=done, seconds=seconds, failed=failed, certificates=certificates)
         machine.check_alive()
         time.sleep(0.01)
     what = "floor" if callbacks else "baseline"
@@ -663,13 +667,16 @@ def run_floor(
 ) -> tuple[BaselineFigures, str]:
     """The protocol floor: the baseline's submissions, each with a callback URL, so that the
     department service calls back (signed) into a bare view (bench/bare_wsgi.py) on the same
-    gunicorn set-up as the engine's; no database, no state machine, no fan-in, no certificate."""
+    gunicorn set-up as the engine's, which fetches the certificate document of an approval
+    that carries one; no database, no state machine, no fan-in, no data hub."""
     import json
 
     from bench.bare_wsgi import CALLBACK_PATH
 
     port = free_port()
-    machine.env["BENCH_CALLBACK_SECRETS"] = json.dumps({p["department"]: p["secret"] for p in payloads})
+    machine.env["BENCH_FLOOR_DEPARTMENTS"] = json.dumps(
+        {p["department"]: {"base_url": p["base_url"], "secret": p["secret"]} for p in payloads}
+    )
     web = start_web(machine, port, app="bench.bare_wsgi", name="floor-web")
     workers = start_workers(
         machine,
@@ -731,8 +738,9 @@ def report(
         (
             "protocol floor items/s",
             f"{floor.tasks_per_second:8.1f}",
-            f"{floor.tasks} bare submissions each with its signed callback to a bare view, "
-            f"no database, in {floor.seconds:.2f} s" + (f", {floor.failed} failed" if floor.failed else ""),
+            f"{floor.tasks} bare submissions, each with its signed callback to a bare view that "
+            f"fetches the certificate PDF ({floor.certificates}), no database, in {floor.seconds:.2f} s"
+            + (f", {floor.failed} failed" if floor.failed else ""),
         ),
         (
             "floor ratio",

@@ -18,7 +18,7 @@ FIGURES = [
     r"engine item dispatches/s\s+\d+\.\d",
     r"baseline tasks/s\s+\d+\.\d",
     r"ratio\s+\d+\.\d\d\s+target >= 0\.50: (target met|MISSED)",
-    r"protocol floor items/s\s+\d+\.\d\s+30 bare submissions each with its signed callback",
+    r"protocol floor items/s\s+\d+\.\d\s+30 bare submissions, each with its signed callback",
     r"floor ratio\s+\d+\.\d\d\s+the most an engine on this protocol could reach",
     r"cases/s\s+\d+\.\d",
     r"acceptance -> all dispatched\s+p50 \d+\.\d{3} s\s+p99 \d+\.\d{3} s",
@@ -37,4 +37,6 @@ def test_dispatch_bench_small_run():
     for figure in FIGURES:
         assert re.search(figure, stdout), f"missing {figure!r} in:\n{output}"
     assert "30 item cases of 5 cases" in stdout, output  # child-birth with these answers: 6 items each
+    certificates = int(re.search(r"fetches the certificate PDF \((\d+)\)", stdout).group(1))
+    assert 0 < certificates < 30, output  # the items that issue a certificate, fetched by the floor
     assert time.monotonic() - started < 90
