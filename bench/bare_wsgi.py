@@ -33,9 +33,6 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from services.department import signing
-from services.department.client import DepartmentClient
-
 BARE_TABLE = "bench_bare_row"
 BARE_PATH = "/bare/"
 CALLBACK_PATH = "/bare-callback/"
@@ -62,9 +59,9 @@ def bare_insert(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"id": row_id}, status=201)
 
 
+FLOOR_DEPARTMENTS: dict[str, dict[str, str]] = json.loads(os.environ.get("BENCH_FLOOR_DEPARTMENTS", "{}"))
 _seen_nonces: set[str] = set()
 _nonce_lock = threading.Lock()
-_local = threading.local()
 
 
 def _seen_nonce(nonce: str, timestamp: int) -> bool:
@@ -76,55 +73,25 @@ def _seen_nonce(nonce: str, timestamp: int) -> bool:
         return False
 
 
-def _departments() -> dict[str, dict[str, str]]:
-    if not hasattr(_local, "departments"):
-        _local.departments = json.loads(os.environ.get("BENCH_FLOOR_DEPARTMENTS", "{}"))
-    return _local.departments
-
-
-def _client(department: str) -> DepartmentClient:
-    """One client (connection pool) per thread and department, as the engine keeps."""
-    clients = _local.__dict__.setdefault("clients", {})
-    if department not in clients:
-        known = _departments()[department]
-        clients[department] = DepartmentClient(known["base_url"], department, known["secret"])
-    return clients[department]
-
-
-def _redis():
-    if not hasattr(_local, "redis"):
-        from redis import Redis
-
-        _local.redis = Redis.from_url(settings.CELERY_BROKER_URL)
-    return _local.redis
-
-
 @csrf_exempt
 @require_POST
 def bare_callback(request: HttpRequest, department: str) -> JsonResponse:
     """A department's callback, verified, its certificate document fetched, counted; 401 if
     the signature does not hold."""
-    from bench.baseline_tasks import FLOOR_CALLBACKS_KEY, FLOOR_CERTIFICATES_KEY
+    from bench.baseline_tasks import FLOOR_CALLBACKS_KEY, FLOOR_CERTIFICATES_KEY, department_client, redis_connection
+    from onething.processing.callbacks import signature_problem
 
-    secret = _departments().get(department, {}).get("secret", "")
-    problem = signing.verify(
-        secret,
-        request.headers,
-        "POST",
-        request.get_full_path(),
-        request.body,
-        _seen_nonce,
-        department=department,
-        max_skew=settings.CALLBACK_REPLAY_WINDOW_SECONDS,
-    )
+    known = FLOOR_DEPARTMENTS.get(department, {})
+    secret = known.get("secret", "")
+    problem = signature_problem(request, secret=secret, department=department, seen_nonce=_seen_nonce)
     if not secret or problem:
         return JsonResponse({"error": problem or "unknown_department"}, status=401)
     payload = json.loads(request.body)
     number = (payload.get("certificate") or {}).get("number")
     if number:
-        _client(department).certificate_pdf(number)
-        _redis().incr(FLOOR_CERTIFICATES_KEY)
-    _redis().incr(FLOOR_CALLBACKS_KEY)
+        department_client(known["base_url"], department, secret, 5.0).certificate_pdf(number)
+        redis_connection().incr(FLOOR_CERTIFICATES_KEY)
+    redis_connection().incr(FLOOR_CALLBACKS_KEY)
     return JsonResponse({"status": "accepted", "event_id": payload["event_id"]})
 
 

@@ -36,7 +36,7 @@ FLOOR_CERTIFICATES_KEY = "bench:floor:certificates"
 _local = threading.local()
 
 
-def _client(base_url: str, department: str, secret: str, timeout: float) -> DepartmentClient:
+def department_client(base_url: str, department: str, secret: str, timeout: float) -> DepartmentClient:
     """One client (connection pool) per thread and department, as the engine's HTTP adapter keeps."""
     clients = _local.__dict__.setdefault("clients", {})
     key = (base_url, department, secret)
@@ -45,7 +45,7 @@ def _client(base_url: str, department: str, secret: str, timeout: float) -> Depa
     return clients[key]
 
 
-def _redis():
+def redis_connection():
     from django.conf import settings
     from redis import Redis
 
@@ -67,7 +67,7 @@ def bare_submit(
     """One signed submission with a fresh idempotency key; count it as done (or failed)."""
     key = f"bare-{uuid.uuid4().hex}"
     try:
-        answer = _client(base_url, department, secret, 5.0).submit(
+        answer = department_client(base_url, department, secret, 5.0).submit(
             idempotency_key=key,
             case_number=case_number,
             item_code=item_code,
@@ -77,24 +77,16 @@ def bare_submit(
             callback_url=callback_url,
         )
     except Exception:
-        _redis().incr(FAILED_KEY)
+        redis_connection().incr(FAILED_KEY)
         raise
-    _redis().incr(DONE_KEY)
+    redis_connection().incr(DONE_KEY)
     return answer["reference"]
 
 
-def enqueue(
-    *,
-    base_url: str,
-    department: str,
-    secret: str,
-    item_code: str,
-    case_number: str,
-    data: dict,
-    callback_url: str | None = None,
-) -> None:
-    """Send one bare submission to the ``bench`` queue (with a callback URL: the floor)."""
-    bare_submit.apply_async((base_url, department, secret, item_code, case_number, data, callback_url), queue=QUEUE)
+def enqueue(**submission: object) -> None:
+    """Send one bare submission (the arguments of ``bare_submit``; with a callback URL: the
+    floor) to the ``bench`` queue."""
+    bare_submit.apply_async(kwargs=submission, queue=QUEUE)
 
 
 @worker_ready.connect

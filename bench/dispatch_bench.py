@@ -411,9 +411,10 @@ def start_web(
     return process
 
 
-def start_workers(
-    machine: Machine, *, kind: str, count: int, concurrency: int, queues: str, log_level: str = "WARNING"
-) -> list[Process]:
+def start_workers(machine: Machine, args: argparse.Namespace, *, kind: str, queues: str) -> list[Process]:
+    """``args.workers`` Celery workers of ``args.concurrency`` on ``queues``, named ``<kind><n>``;
+    returns once every one of them said it is ready."""
+    count, concurrency, log_level = args.workers, args.concurrency, args.worker_log_level
     ready_dir = Path(machine.env["BENCH_READY_DIR"])
     started = []
     for index in range(1, count + 1):
@@ -678,14 +679,7 @@ def run_floor(
         {p["department"]: {"base_url": p["base_url"], "secret": p["secret"]} for p in payloads}
     )
     web = start_web(machine, port, app="bench.bare_wsgi", name="floor-web")
-    workers = start_workers(
-        machine,
-        kind="floor",
-        count=args.workers,
-        concurrency=args.concurrency,
-        queues=BASELINE_QUEUE,
-        log_level=args.worker_log_level,
-    )
+    workers = start_workers(machine, args, kind="floor", queues=BASELINE_QUEUE)
     base = f"http://127.0.0.1:{port}{CALLBACK_PATH}"
     meter = CpuMeter(machine)
     floor = run_baseline(
@@ -839,14 +833,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"migrated and loaded the demo in {time.monotonic() - started:.1f} s", flush=True)
 
         web = start_web(machine, web_port)
-        workers = start_workers(
-            machine,
-            kind="engine",
-            count=args.workers,
-            concurrency=args.concurrency,
-            queues=ENGINE_QUEUES,
-            log_level=args.worker_log_level,
-        )
+        workers = start_workers(machine, args, kind="engine", queues=ENGINE_QUEUES)
         print(f"department service {department_url}, web :{web_port}, {args.workers} engine worker(s)", flush=True)
         engine_cpu = CpuMeter(machine)
         case_ids, acceptance_seconds = accept_cases(args.cases)
@@ -861,14 +848,7 @@ def run(args: argparse.Namespace) -> int:
 
         connections.close_all()
         machine.stop([*workers, web])
-        baseline_workers = start_workers(
-            machine,
-            kind="bare",
-            count=args.workers,
-            concurrency=args.concurrency,
-            queues=BASELINE_QUEUE,
-            log_level=args.worker_log_level,
-        )
+        baseline_workers = start_workers(machine, args, kind="bare", queues=BASELINE_QUEUE)
         baseline_cpu = CpuMeter(machine)
         baseline = run_baseline(payloads, targets.broker_url, args.timeout, machine)
         baseline_cpu_summary = baseline_cpu.summary()

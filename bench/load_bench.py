@@ -793,14 +793,7 @@ def run(args: argparse.Namespace) -> int:
 
         connections.close_all()
         web = start_web(machine, web_port, workers=args.web_workers)
-        workers = start_workers(
-            machine,
-            kind="engine",
-            count=args.workers,
-            concurrency=args.concurrency,
-            queues=ENGINE_QUEUES,
-            log_level=args.worker_log_level,
-        )
+        workers = start_workers(machine, args, kind="engine", queues=ENGINE_QUEUES)
         print(f"department service {department_url}, web :{web_port}, {args.workers} engine worker(s)", flush=True)
         load = run_load(args, web_port, usernames, fill, machine)
         cpu = {"load": load.cpu}

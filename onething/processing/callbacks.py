@@ -50,6 +50,24 @@ def seen_nonce(nonce: str, timestamp: int) -> bool:
     return False
 
 
+def signature_problem(
+    request: HttpRequest, *, secret: str, department: str, seen_nonce: signing.SeenNonce
+) -> str | None:
+    """The protocol's check of a signed callback (docs/department-protocol.md): None if it is
+    genuine and fresh, else the error code. ``seen_nonce`` remembers nonces (the engine: in
+    its database)."""
+    return signing.verify(
+        secret,
+        request.headers,
+        "POST",
+        request.get_full_path(),
+        request.body,
+        seen_nonce,
+        department=department,
+        max_skew=settings.CALLBACK_REPLAY_WINDOW_SECONDS,
+    )
+
+
 @csrf_exempt
 @require_POST
 def department_callback(request: HttpRequest, department: str) -> JsonResponse:
@@ -66,16 +84,7 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
         return _refused(
             request, department, 415, "unsupported_media_type", "回调须为 JSON", "callbacks are application/json"
         )
-    problem = signing.verify(
-        endpoint.secret,
-        request.headers,
-        "POST",
-        request.get_full_path(),
-        request.body,
-        seen_nonce,
-        department=department,
-        max_skew=settings.CALLBACK_REPLAY_WINDOW_SECONDS,
-    )
+    problem = signature_problem(request, secret=endpoint.secret, department=department, seen_nonce=seen_nonce)
     if problem:
         log.warning("refused callback from %s: %s (%s)", department, problem, request.META.get("REMOTE_ADDR"))
         audit.record(action="callback.refused", note=f"{department}: {problem}")
