@@ -6,6 +6,7 @@ the stored callback later); a duplicate or a replay changes nothing. A forged ca
 refused with 401, logged and audited.
 """
 
+import contextlib
 import json
 import logging
 from datetime import timedelta
@@ -43,11 +44,18 @@ def seen_nonce(nonce: str, timestamp: int) -> bool:
     """Remember a nonce; True if it was already used within the replay window. (Old
     nonces are pruned by the reconciliation, off the hot path.)"""
     try:
-        with transaction.atomic():
+        with _one_statement():
             CallbackNonce.objects.create(nonce=nonce)
     except IntegrityError:
         return True
     return False
+
+
+def _one_statement():
+    """Where a single INSERT may fail on a unique key: outside a transaction the statement
+    is its own transaction (one round trip, where ``atomic`` adds BEGIN and COMMIT); inside
+    one, a savepoint keeps the failure from breaking the enclosing transaction."""
+    return contextlib.nullcontext() if transaction.get_autocommit() else transaction.atomic()
 
 
 def signature_problem(
@@ -105,14 +113,11 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
     )
     if item_case_id is None:
         return _refused(request, department, 404, "unknown_item_case", "没有对应的子件", "no such item case")
-    try:  # stored once per event id: the unique event id turns a second delivery away
-        with transaction.atomic():
-            receipt = CallbackReceipt.objects.create(
-                event_id=event_id, department_id=endpoint.department_id, item_case_id=item_case_id, payload=payload
-            )
-    except IntegrityError:
+    receipt = CallbackReceipt(
+        event_id=event_id, department_id=endpoint.department_id, item_case_id=item_case_id, payload=payload
+    )
+    if store_and_apply(receipt) == "duplicate":
         return JsonResponse({"status": "duplicate", "event_id": event_id})
-    apply_now_or_later(receipt)
     return JsonResponse({"status": "accepted", "event_id": event_id})
 
 
@@ -134,37 +139,66 @@ def status_from_payload(payload: dict) -> DepartmentStatus | None:
     )
 
 
-def apply_now_or_later(receipt: CallbackReceipt) -> str:
-    """Apply a callback just stored, in the request that brought it: no queue hop between a
-    department's answer and the fan-in it may trigger. The receipt is already committed, so
-    if applying fails the callback is not lost: the ``callbacks`` queue gets it (and should
-    the broker be down too, the reconciliation finds the unapplied receipt)."""
+class _Duplicate(Exception):
+    """The event id is stored already: a second delivery of the same callback."""
+
+
+def store_and_apply(receipt: CallbackReceipt) -> str:
+    """Store a callback once per event id and apply it, in the request that brought it and
+    in one transaction: the receipt is written as applied together with what it changes, so
+    a crash in between leaves neither (the department, unanswered, delivers again). Should
+    applying fail, the receipt is stored unapplied in its own statement and the ``callbacks``
+    queue applies it later (the reconciliation too, should the broker be down as well): the
+    department's answer is never lost. Returns "applied", "duplicate" or "queued"."""
     try:
-        return apply_receipt(receipt_id=receipt.pk, receipt=receipt)
+        with transaction.atomic():
+            try:  # the unique event id turns a second delivery away
+                receipt.applied_at = timezone.now()
+                receipt.save(force_insert=True)
+            except IntegrityError:
+                raise _Duplicate from None
+            _apply(receipt)
+        return "applied"
+    except _Duplicate:
+        return "duplicate"
     except Exception:
         log.exception("callback %s not applied at once; queued", receipt.event_id)
-        from onething.processing.tasks import apply_callback
-
-        transaction.on_commit(lambda: apply_callback.delay(receipt.pk), robust=True)
-        return "queued"
+    return _keep_for_later(receipt)
 
 
-def apply_receipt(*, receipt_id: int, receipt: CallbackReceipt | None = None) -> str:
-    """Apply a stored callback once. Marking it applied and applying it share one
-    transaction: a worker that dies in between leaves it unapplied for the reconciliation.
-    ``receipt`` spares reading back a row the caller has just written."""
+def _keep_for_later(receipt: CallbackReceipt) -> str:
+    from onething.processing.tasks import apply_callback
+
+    receipt.pk, receipt.applied_at = None, None
+    try:
+        with _one_statement():
+            receipt.save(force_insert=True)
+    except IntegrityError:
+        return "duplicate"  # another delivery of the same event was stored meanwhile
+    transaction.on_commit(lambda: apply_callback.delay(receipt.pk), robust=True)
+    return "queued"
+
+
+def _apply(receipt: CallbackReceipt) -> None:
     from onething.processing.services import apply_status
 
+    status = status_from_payload(receipt.payload)
+    if status is not None and receipt.item_case_id is not None:
+        apply_status(item_case_id=receipt.item_case_id, status=status, source="callback")
+
+
+def apply_receipt(*, receipt_id: int) -> str:
+    """Apply a stored callback that was not applied in its request (the ``callbacks`` queue,
+    the reconciliation), once. Marking it applied and applying it share one transaction: a
+    worker that dies in between leaves it unapplied for the reconciliation."""
     with transaction.atomic():
         claimed = CallbackReceipt.objects.filter(pk=receipt_id, applied_at__isnull=True).update(
             applied_at=timezone.now()
         )
         if claimed != 1:
             return "already applied"
-        if receipt is None:
-            receipt = CallbackReceipt.objects.get(pk=receipt_id)
-        status = status_from_payload(receipt.payload)
-        if status is None or receipt.item_case_id is None:
+        receipt = CallbackReceipt.objects.get(pk=receipt_id)
+        if status_from_payload(receipt.payload) is None or receipt.item_case_id is None:
             return "ignored"
-        apply_status(item_case_id=receipt.item_case_id, status=status, source="callback")
+        _apply(receipt)
     return "applied"

@@ -174,14 +174,16 @@ def apply_status(*, item_case_id: int, status: DepartmentStatus, actor=None, sou
     """Apply what the department says. A result (approved, rejected) then fans in under
     the case's row lock: release, cancel or conclude. Progress and supplement requests
     concern this item case alone: its conditional transition is all the guard they need
-    (a result that got there first wins), so they take no lock and read no siblings."""
+    (a result that got there first wins), so they take no lock and read no siblings.
+    No savepoint of its own (callers that wrap it, like the callback's, roll back as a whole
+    on an error: a savepoint would be two more round trips per callback)."""
     if status.state not in CONCLUDING:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             item_case = ItemCase.objects.select_related("case").get(pk=item_case_id)
             if item_case.state not in FINAL_STATES:
                 _apply(item_case, status, actor, source)
         return item_case
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         # the fan-in lock, taken through the item case in one statement (only the case row)
         case = (
             Case.objects.select_for_update(of=("self",))

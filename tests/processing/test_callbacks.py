@@ -86,6 +86,41 @@ def test_a_callback_that_fails_to_apply_is_kept_and_queued(
     assert birth.state == ItemCase.State.APPROVED
 
 
+def test_a_failure_halfway_through_applying_leaves_no_half_applied_state(
+    client, birth, wired_demo, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The receipt, the item case's approval and its audit event share one transaction: when
+    something fails after the item case moved (here the licence), none of it stays; the
+    receipt is kept unapplied and queued, and applying it later does it all once."""
+    from onething.issuance import services as issuance
+    from onething.issuance.models import IssuedLicence
+    from onething.processing.callbacks import apply_receipt
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(issuance, "licence_from_approval", broken)
+    sent = []
+    monkeypatch.setattr("onething.processing.tasks.apply_callback.delay", sent.append)
+    before = birth.state
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, approval(birth), wired_demo.secrets["health-commission"])
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    birth.refresh_from_db()
+    assert birth.state == before  # the approval was rolled back with the failure
+    assert not AuditEvent.objects.filter(action="item_case.approved").exists()
+    receipt = CallbackReceipt.objects.get()
+    assert receipt.applied_at is None and sent == [receipt.pk]
+    again = post(client, approval(birth), wired_demo.secrets["health-commission"])
+    assert again.json()["status"] == "duplicate"  # the kept receipt still turns a redelivery away
+    monkeypatch.undo()
+    assert apply_receipt(receipt_id=receipt.pk) == "applied"
+    birth.refresh_from_db()
+    assert birth.state == ItemCase.State.APPROVED
+    assert AuditEvent.objects.filter(action="item_case.approved").count() == 1
+    assert IssuedLicence.objects.filter(item_case=birth).count() == 1
+
+
 def test_a_replayed_request_is_refused(client, birth, wired_demo):
     secret = wired_demo.secrets["health-commission"]
     assert post(client, approval(birth), secret, nonce="a" * 32).status_code == 200
