@@ -42,6 +42,7 @@ Exit status: 0 when the run completed (whether or not the target was met, unless
 import argparse
 import contextlib
 import io
+import json
 import os
 import re
 import resource
@@ -670,8 +671,6 @@ def run_floor(
     department service calls back (signed) into a bare view (bench/bare_wsgi.py) on the same
     gunicorn set-up as the engine's, which fetches the certificate document of an approval
     that carries one; no database, no state machine, no fan-in, no data hub."""
-    import json
-
     from bench.bare_wsgi import CALLBACK_PATH
 
     port = free_port()

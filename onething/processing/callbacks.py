@@ -179,12 +179,15 @@ def _keep_for_later(receipt: CallbackReceipt) -> str:
     return "queued"
 
 
-def _apply(receipt: CallbackReceipt) -> None:
+def _apply(receipt: CallbackReceipt) -> bool:
+    """Apply a stored callback's state; False when it names none the engine knows (kept, ignored)."""
     from onething.processing.services import apply_status
 
     status = status_from_payload(receipt.payload)
-    if status is not None and receipt.item_case_id is not None:
-        apply_status(item_case_id=receipt.item_case_id, status=status, source="callback")
+    if status is None or receipt.item_case_id is None:
+        return False
+    apply_status(item_case_id=receipt.item_case_id, status=status, source="callback")
+    return True
 
 
 def apply_receipt(*, receipt_id: int) -> str:
@@ -197,8 +200,5 @@ def apply_receipt(*, receipt_id: int) -> str:
         )
         if claimed != 1:
             return "already applied"
-        receipt = CallbackReceipt.objects.get(pk=receipt_id)
-        if status_from_payload(receipt.payload) is None or receipt.item_case_id is None:
-            return "ignored"
-        _apply(receipt)
-    return "applied"
+        applied = _apply(CallbackReceipt.objects.get(pk=receipt_id))
+    return "applied" if applied else "ignored"
