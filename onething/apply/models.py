@@ -35,6 +35,9 @@ class Draft(models.Model):
     ``{"source": "upload", "upload": <id>}`` or
     ``{"source": "elicence", "licence_number": "...", "type": "..."}``.
     ``prefilled`` maps a data element key to the source that filled it.
+    ``identities`` maps a party (``mother``, ``child``, ``legal_rep`` ...) to the ID number or
+    credit code government data established for it, and ``looked_up`` lists the holders
+    whose e-licences were already looked up (see onething/apply/materials.py).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -44,6 +47,8 @@ class Draft(models.Model):
     data = models.JSONField(default=dict)
     prefilled = models.JSONField(default=dict)
     materials = models.JSONField(default=dict)
+    identities = models.JSONField(default=dict)
+    looked_up = models.JSONField(default=list)
     prefill_notice = models.CharField(max_length=300, blank=True)
     idempotency_key = models.CharField(max_length=64, default=uuid.uuid4)
     failed_submissions = models.PositiveIntegerField(default=0)

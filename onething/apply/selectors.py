@@ -29,7 +29,7 @@ def drafts_of(*, user) -> QuerySet[Draft]:
     """The user's open drafts (not yet submitted, not expired)."""
     return (
         Draft.objects.filter(applicant=user, case__isnull=True, expires_at__gte=timezone.now())
-        .select_related("version__bundle")
+        .select_related("version__bundle", "applicant")  # the applicant's identity resolves holders
         .defer("version__snapshot")  # the compiled definition is cached per process
         .order_by("-updated_at")
     )

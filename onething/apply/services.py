@@ -4,6 +4,7 @@ Views and API call these; the same rules hold on every channel. Nothing typed is
 drafts keep raw input even when it does not validate yet.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,9 +12,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from onething.apply import materials as material_rules
 from onething.apply import selectors
+from onething.apply.datahub import DatahubError, datahub_client
 from onething.apply.form import MergedForm, storable, validate
 from onething.apply.models import Draft, Upload
+from onething.apply.prefill.base import SOURCE_ELICENCE
 from onething.apply.prefill.services import run_prefill
 from onething.apply.validators import FieldError
 from onething.cases import transitions
@@ -22,6 +26,8 @@ from onething.cases.numbering import next_case_number
 from onething.catalog import situations
 from onething.catalog.models import BundleVersion
 from onething.notice.selectors import InvalidAnswers
+
+logger = logging.getLogger(__name__)
 
 
 class SubmissionInvalid(Exception):
@@ -53,8 +59,9 @@ def draft_start(*, applicant, version: BundleVersion, raw_answers: dict) -> Draf
     if errors:
         raise InvalidAnswers(errors)
     form = selectors.form_for(version=version, answers=answers)
-    outcome = run_prefill(applicant=applicant, form=form, materials=selectors.notice_materials(version, answers))
-    return Draft.objects.create(
+    lines = selectors.notice_materials(version, answers)
+    outcome = run_prefill(applicant=applicant, form=form, materials=lines)
+    draft = Draft(
         applicant=applicant,
         version=version,
         answers=answers,
@@ -63,9 +70,64 @@ def draft_start(*, applicant, version: BundleVersion, raw_answers: dict) -> Draf
             key: {"source": outcome.sources.get(key, ""), "value": value} for key, value in outcome.values.items()
         },
         materials=dict(outcome.materials),
+        identities=dict(outcome.identities),
         prefill_notice=outcome.notice if outcome.unavailable else "",
         expires_at=_expiry(),
     )
+    # holders whose licences prefill fetched and found none of a type: not asked again
+    fetched = set(outcome.looked_up)
+    for decision in material_rules.draft_decisions(draft):
+        if decision.line.elicence_type and not decision.held and decision.holder in fetched:
+            draft.looked_up.append(_lookup_key(decision))
+    draft.save(force_insert=True)
+    return draft
+
+
+def _lookup_key(decision: material_rules.MaterialDecision) -> str:
+    return f"{decision.holder}:{decision.line.elicence_type}"
+
+
+def refresh_elicences(*, draft: Draft) -> bool:
+    """Keep the draft's e-licences those of each material's holder: drop an attached licence
+    whose holder is no longer the one named (the holder's ID number changed), and look up the
+    licences of a holder not looked up before. One hub call per holder; a hub that cannot be
+    reached leaves the material to be provided. Returns whether ``draft.materials`` changed
+    (the caller saves)."""
+    changed = False
+    wanted = []
+    for decision in material_rules.draft_decisions(draft):
+        if not decision.line.elicence_type or decision.held:
+            continue
+        given = draft.materials.get(decision.key) or {}
+        if given.get("source") == "elicence":
+            del draft.materials[decision.key]  # somebody else's now: never kept
+            changed = True
+        if decision.holder and _lookup_key(decision) not in draft.looked_up:
+            wanted.append(decision)
+    if not wanted:
+        return changed
+    fetched: dict[str, list[dict]] = {}
+    try:
+        with datahub_client() as client:
+            for decision in wanted:
+                if decision.holder not in fetched:
+                    fetched[decision.holder] = client.list_elicences(decision.holder)
+    except DatahubError:
+        logger.warning("e-licence lookup for draft %s failed; the materials stay to be provided", draft.pk)
+    for decision in wanted:
+        if decision.holder not in fetched:
+            continue
+        licence = material_rules.valid_licence(
+            fetched[decision.holder], decision.line.elicence_type, holder=decision.holder
+        )
+        if licence is None:
+            draft.looked_up.append(_lookup_key(decision))
+        else:
+            draft.materials[decision.key] = material_rules.attachment(
+                licence, name=decision.line.name, source_label=SOURCE_ELICENCE
+            )
+        changed = True
+    return changed
 
 
 def _merge_input(draft: Draft, form: MergedForm, raw_data: dict) -> dict:
@@ -87,7 +149,10 @@ def draft_save(*, draft: Draft, raw_data: dict) -> SaveResult:
     form = selectors.form_for(version=draft.version, answers=draft.answers)
     draft.data = _merge_input(draft, form, raw_data)
     draft.expires_at = _expiry()
-    draft.save(update_fields=["data", "expires_at", "updated_at"])
+    fields = ["data", "expires_at", "updated_at"]
+    if refresh_elicences(draft=draft):
+        fields += ["materials", "looked_up"]
+    draft.save(update_fields=fields)
     _, errors = validate(form, draft.data)
     return SaveResult(draft=draft, errors=errors)
 
@@ -101,7 +166,7 @@ def draft_attach_many(*, draft: Draft, attachments: list[tuple[str, Upload | Non
     """Link uploads to material lines, all or none: MaterialNotAllowed names the first
     line that is not uploaded here, or whose upload is missing (None) or someone else's.
     One save for all of them."""
-    allowed = {m.key for m in selectors.notice_materials(draft.version, draft.answers) if m.bring}
+    allowed = {d.key for d in material_rules.draft_decisions(draft) if d.can_upload}
     for material_key, upload in attachments:
         if material_key not in allowed or upload is None or upload.owner_id != draft.applicant_id:
             raise MaterialNotAllowed(material_key)
@@ -162,22 +227,19 @@ def _case_materials(draft: Draft) -> list[CaseMaterial]:
     deferral or pledge, and shared data the department fetches itself. Materials still
     missing are left to pre-review, which names them."""
     lines = []
-    for material in selectors.notice_materials(draft.version, draft.answers):
-        given = draft.materials.get(material.key) or {}
-        source = given.get("source")
-        if source is None and material.shared and material.shared.get("kind") == "datahub":
-            source = CaseMaterial.Source.DATAHUB
-        if source is None:
+    for decision in material_rules.draft_decisions(draft):
+        if not decision.provided:
             continue
+        given = decision.given or {}
         lines.append(
             CaseMaterial(
-                key=material.key,
-                name=material.name,
-                source=source,
-                upload_id=given.get("upload"),
-                licence_number=given.get("licence_number", ""),
-                licence_holder=given.get("holder", ""),
-                needed_by=list(material.needed_by),
+                key=decision.key,
+                name=decision.name,
+                source=decision.source,
+                upload_id=given.get("upload") if decision.source == "upload" else None,
+                licence_number=given.get("licence_number", "") if decision.source == "elicence" else "",
+                licence_holder=decision.holder if decision.source == "elicence" else "",
+                needed_by=list(decision.line.needed_by),
             )
         )
     return lines
@@ -187,9 +249,9 @@ def draft_declare(*, draft: Draft, material_key: str, declaration: str) -> Draft
     """The applicant asks for 容缺 (``deferred``) or signs 告知承诺 (``pledged``) for a
     material, or withdraws that (``""``). Whether it is granted is decided at acceptance,
     by the same rules as at the window; here only what the definition allows is offered."""
-    lines = {m.key: m for m in selectors.notice_materials(draft.version, draft.answers) if m.bring}
-    line = lines.get(material_key)
-    allowed = {"": True, "deferred": bool(line and line.deferrable), "pledged": bool(line and line.pledgeable)}
+    decisions = {d.key: d for d in material_rules.draft_decisions(draft) if d.can_upload}
+    line = decisions.get(material_key)
+    allowed = {"": True, "deferred": bool(line and line.can_defer), "pledged": bool(line and line.can_pledge)}
     if line is None or not allowed.get(declaration, False):
         raise MaterialNotAllowed(material_key)
     current = draft.materials.get(material_key, {})

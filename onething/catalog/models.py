@@ -128,6 +128,12 @@ class MaterialRequirement(models.Model):
     required = models.BooleanField(_("必需"), default=True)
     deferrable = models.BooleanField(_("可容缺"), default=False)
     pledgeable = models.BooleanField(_("可告知承诺"), default=False)
+    holder = models.CharField(
+        _("持有人"),
+        max_length=100,
+        default="applicant",
+        help_text="applicant（申请人本人）或存放持有人身份证号/信用代码的数据元键，如 mother.id_number",
+    )
     shared_kind = models.CharField(_("共享来源"), max_length=16, choices=SharedKind.choices, blank=True, default="")
     shared_type = models.CharField(
         _("共享类型"), max_length=100, blank=True, help_text="电子证照类型或数据共享记录类型"

@@ -92,6 +92,13 @@ class NoticeMaterial:
     pledgeable: bool
     shared: dict | None
     needed_by: list[str] = field(default_factory=list)
+    holder: str = "applicant"  # whose document: "applicant" or a data element holding an ID number
+
+    @property
+    def elicence_type(self) -> str:
+        """The e-licence type the government may hold it as ("" if not an e-licence)."""
+        shared = self.shared or {}
+        return shared.get("type", "") if shared.get("kind") == "elicence" else ""
 
     @property
     def bring(self) -> bool:
@@ -223,6 +230,7 @@ def _merge_materials(compiled: CompiledBundle, items: list[NoticeItem]) -> list[
                     pledgeable=raw.get("pledgeable", False),
                     shared=raw.get("shared") or None,
                     needed_by=[item.code],
+                    holder=raw.get("holder", "applicant"),
                 )
                 continue
             line.needed_by.append(item.code)

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from onething.apply import selectors
+from onething.apply.materials import draft_decisions
 from onething.apply.models import Draft
 from onething.cases.models import Case
 from onething.catalog.models import Bundle
@@ -42,13 +43,9 @@ def upload(client) -> int:
 
 
 def to_bring(draft_id) -> list[str]:
-    """Material lines the notice says to bring that prefill did not attach."""
+    """Material lines the applicant provides that are not provided yet."""
     draft = Draft.objects.get(pk=draft_id)
-    return [
-        m.key
-        for m in selectors.notice_materials(draft.version, draft.answers)
-        if m.bring and m.key not in draft.materials
-    ]
+    return [d.key for d in draft_decisions(draft) if d.can_upload and not d.provided]
 
 
 def test_several_materials_in_one_request(client, demo_bundles, datahub_settings, mother, other_citizen):

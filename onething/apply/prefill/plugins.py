@@ -5,11 +5,9 @@ Each fills only fields the merged form has, by data-element key; none names a bu
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from django.utils import timezone
-
+from onething.apply.materials import attachment, resolve_holder, valid_licence
 from onething.apply.prefill.base import (
     SOURCE_ELICENCE,
     SOURCE_ENTERPRISE,
@@ -163,88 +161,29 @@ class LegalEntityPrefill(PrefillPlugin):
 @registry.register("elicences")
 class ElicencePrefill(PrefillPlugin):
     """电子证照库: for each material the government holds as an e-licence, attach a valid
-    licence of that type so the applicant need not bring it (免提交).
+    licence of that type held by the material's holder, so the applicant need not bring it
+    (免提交).
 
-    The holder is read from the material key: ``mother-id-card`` is the mother's,
-    ``legal-rep-id-card`` the legal representative's, ``agent-id-card`` and
-    ``applicant-id-card`` the applicant's. When the key names a party the form asks about
-    but whose identity is unknown, nothing is attached (never someone else's licence).
-    When it names no party (``marriage-certificate``, ``business-licence``), the applicant
-    is tried first, then every other identified party in order.
+    The holder is named by the definition (``holder``: the applicant, or a data element such
+    as ``mother.id_number``) and resolved from what earlier plugins found
+    (``materials.resolve_holder``). A holder that is not known yet gets nothing; a licence of
+    anybody else is never attached. When the applicant later enters or changes the holder's
+    ID number, the draft looks the licences up again (``services.draft_save``).
     """
 
     label = "电子证照库"
-    ALIASES = {"agent": "applicant"}
 
     def prefill(self, ctx: PrefillContext) -> PrefillResult:
         result = PrefillResult()
-        known = self._known_holders(ctx)
         for material in ctx.materials:
-            shared = material.shared or {}
-            if shared.get("kind") != "elicence" or not shared.get("type") or material.key in result.materials:
+            if not material.elicence_type or material.key in result.materials:
                 continue
-            for holder in self._holders_for(ctx, material.key, known):
-                licence = self._valid_licence(ctx.elicences(holder), shared["type"])
-                if licence is not None:
-                    result.materials[material.key] = {
-                        "source": "elicence",
-                        "source_label": SOURCE_ELICENCE,
-                        "licence_number": licence["licence_number"],
-                        "type": licence["type"],
-                        "type_label": licence.get("type_label", ""),
-                        "holder": licence["holder"],
-                        "holder_name": licence.get("holder_name", ""),
-                        "issuer": licence.get("issuer", ""),
-                        "valid_until": licence.get("valid_until"),
-                        "name": material.name,
-                    }
-                    break
+            holder = resolve_holder(
+                holder=material.holder, applicant_id=ctx.applicant_id, values=ctx.values, identities=ctx.identities
+            )
+            if not holder:
+                continue
+            licence = valid_licence(ctx.elicences(holder), material.elicence_type, holder=holder)
+            if licence is not None:
+                result.materials[material.key] = attachment(licence, name=material.name, source_label=SOURCE_ELICENCE)
         return result
-
-    @staticmethod
-    def _known_holders(ctx: PrefillContext) -> dict[str, str]:
-        """Party prefix -> ID number or credit code, the applicant first."""
-        known: dict[str, str] = {}
-        applicant = ctx.values.get("applicant.id_number") or ctx.applicant_id
-        if applicant:
-            known["applicant"] = applicant
-        for prefix, identifier in ctx.identities.items():
-            known.setdefault(prefix, identifier)
-        for key, value in ctx.values.items():
-            prefix, _, attribute = key.partition(".")
-            if attribute in {"id_number", "credit_code"} and value:
-                known.setdefault(prefix, value)
-        return known
-
-    def _holders_for(self, ctx: PrefillContext, material_key: str, known: dict[str, str]) -> list[str]:
-        party = self._party_of(ctx, material_key, known)
-        if party is not None:
-            return [known[party]] if party in known else []
-        return list(dict.fromkeys(known.values()))
-
-    def _party_of(self, ctx: PrefillContext, material_key: str, known: dict[str, str]) -> str | None:
-        """The party a material key starts with (``legal-rep-id-card`` -> ``legal_rep``), if any."""
-        tokens = material_key.split("-")
-        parties = ctx.prefixes | set(known) | {"applicant"}
-        for length in range(len(tokens) - 1, 0, -1):
-            candidate = "_".join(tokens[:length])
-            candidate = self.ALIASES.get(candidate, candidate)
-            if candidate in parties:
-                return candidate
-        return None
-
-    @staticmethod
-    def _valid_licence(licences: list[dict], licence_type: str) -> dict | None:
-        today = timezone.localdate()
-        for licence in licences:
-            if licence.get("type") != licence_type or licence.get("status") != "valid":
-                continue
-            valid_until = licence.get("valid_until")
-            if valid_until:
-                try:
-                    if date.fromisoformat(str(valid_until)) < today:
-                        continue
-                except ValueError:
-                    pass  # e.g. "长期" (long-term)
-            return licence
-        return None

@@ -43,6 +43,8 @@ class PrefillOutcome:
     notice: str = ""
     notice_en: str = ""
     failed: list[str] = field(default_factory=list)  # names of plugins that hit a hub error
+    identities: dict[str, str] = field(default_factory=dict)  # party -> ID number or credit code
+    looked_up: list[str] = field(default_factory=list)  # holders whose e-licences were fetched
 
     @property
     def count(self) -> int:
@@ -86,6 +88,8 @@ def run_prefill(
     outcome.values = {key: value for key, value in ctx.found.values.items() if key in ctx.fields}
     outcome.sources = {key: ctx.found.sources[key] for key in outcome.values}
     outcome.materials = dict(ctx.found.materials)
+    outcome.identities = dict(ctx.found.identities)
+    outcome.looked_up = sorted(key[1] for key in ctx.cache if key[0] == "elicences")
     if outcome.failed:
         outcome.unavailable = True
         outcome.notice, outcome.notice_en = UNAVAILABLE_NOTICE, UNAVAILABLE_NOTICE_EN

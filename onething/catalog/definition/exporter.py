@@ -107,6 +107,7 @@ def _material(m: models.MaterialRequirement) -> dict:
         "required": m.required,
         "deferrable": m.deferrable,
         "pledgeable": m.pledgeable,
+        "holder": m.holder,
         "shared": {"kind": m.shared_kind, "type": m.shared_type} if m.shared_kind else None,
     }
 

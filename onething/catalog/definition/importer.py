@@ -102,6 +102,7 @@ def _material(item: models.ServiceItem, order: int, raw: dict) -> models.Materia
         required=raw.get("required", True),
         deferrable=raw.get("deferrable", False),
         pledgeable=raw.get("pledgeable", False),
+        holder=raw.get("holder", "applicant"),
         shared_kind=shared.get("kind", ""),
         shared_type=shared.get("type", ""),
     )

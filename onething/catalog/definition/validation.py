@@ -16,6 +16,7 @@ from onething.catalog import situations
 from onething.catalog.definition.errors import DefinitionProblem
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
+HOLDER_VALIDATORS = {"resident_id", "credit_code"}  # data elements that can name a document's holder
 
 
 @cache
@@ -87,6 +88,8 @@ class SemanticChecks:
         self.questions = {q["key"]: q for q in self.version["questions"]}
         self.bundle_items = {b["item"]: b for b in self.version["items"]}
         self.rules: list[tuple[str, Any]] = []  # (path, rule) of every rule, for check_rules_evaluate
+        self.asked_elements = {f["element"] for i in document["items"] for f in i.get("fields", [])}
+        self.material_holders: dict[str, tuple[str, str]] = {}
 
     def add(self, path: str, code: str, message: str, message_en: str) -> None:
         self.problems.append(DefinitionProblem(path, code, message, message_en))
@@ -195,13 +198,52 @@ class SemanticChecks:
             contradictions.append(("非必需材料无需容缺或承诺", "optional yet deferrable/pledgeable"))
         for message, message_en in contradictions:
             self.add(path, "contradictory_material_flags", f"材料“{material['name']}”标记矛盾：{message}", message_en)
+        self.check_holder(path, material)
         first = names.setdefault(material["key"], (material["name"], path))
+        holder = material.get("holder", "applicant")
+        first_holder = self.material_holders.setdefault(material["key"], (holder, path))
+        if first_holder[0] != holder:
+            self.add(
+                f"{path}.holder",
+                "inconsistent_material",
+                f"材料键“{material['key']}”在 {first_holder[1]} 的持有人为“{first_holder[0]}”，此处却为“{holder}”",
+                f"material key '{material['key']}' has another holder at {first_holder[1]}",
+            )
         if first[0] != material["name"]:
             self.add(
                 f"{path}.name",
                 "inconsistent_material",
                 f"材料键“{material['key']}”在 {first[1]} 名为“{first[0]}”，此处却为“{material['name']}”",
                 f"material key '{material['key']}' has another name at {first[1]}",
+            )
+
+    def check_holder(self, path: str, material: dict) -> None:
+        """A material's holder is the applicant or a data element that holds an ID number or
+        credit code and that some item asks for (so the form or government data can fill it)."""
+        holder = material.get("holder", "applicant")
+        if holder == "applicant":
+            return
+        element = self.elements.get(holder)
+        if element is None:
+            self.add(
+                f"{path}.holder",
+                "unknown_holder",
+                f"材料“{material['name']}”的持有人“{holder}”不是已定义的数据元",
+                f"holder '{holder}' is not a data element of this document",
+            )
+        elif element.get("validator") not in HOLDER_VALIDATORS:
+            self.add(
+                f"{path}.holder",
+                "holder_not_identity",
+                f"材料“{material['name']}”的持有人“{holder}”须为身份证号或统一社会信用代码类数据元",
+                f"holder '{holder}' must be a data element with the resident_id or credit_code validator",
+            )
+        elif holder not in self.asked_elements:
+            self.add(
+                f"{path}.holder",
+                "holder_not_asked",
+                f"材料“{material['name']}”的持有人“{holder}”不是任何事项的字段，无法确定持有人",
+                f"holder '{holder}' is not the element of any item's field, so it cannot be resolved",
             )
 
     def check_questions(self) -> None:
