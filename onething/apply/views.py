@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from onething.apply import selectors, services
+from onething.apply.materials import draft_decisions
 from onething.apply.models import Draft
 from onething.apply.uploads import UploadRejected, upload_create
 from onething.cases.models import Case
@@ -120,14 +121,15 @@ def _draft_context(draft: Draft, errors: dict, upload_errors: dict) -> dict:
     ]
     materials = [
         {
-            "line": m,
-            "given": draft.materials.get(m.key),
-            "error": upload_errors.get(m.key),
-            "notes": presentation.material_notes(m),
-            "items": presentation.item_names(compiled, m.needed_by),
-            "pledge_text": PLEDGE_TEXT.format(name=m.name),
+            "line": d.line,
+            "decision": d,
+            "given": d.given,
+            "error": upload_errors.get(d.key),
+            "notes": presentation.material_notes(d.line, held=d.held),
+            "items": presentation.item_names(compiled, d.line.needed_by),
+            "pledge_text": PLEDGE_TEXT.format(name=d.name),
         }
-        for m in selectors.notice_materials(draft.version, draft.answers)
+        for d in draft_decisions(draft)
     ]
     return {
         "draft": draft,

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from onething.accounts.selectors import mask_id_number
+from onething.apply import materials as material_rules
 from onething.apply import selectors as apply_selectors
 from onething.apply.form import MergedField
 from onething.apply.models import Upload
@@ -536,6 +537,7 @@ def window_bundle(request: HttpRequest, token: str) -> HttpResponse:
                             "values": outcome.values,
                             "sources": outcome.sources,
                             "materials": outcome.materials,
+                            "identities": outcome.identities,
                             "notice": outcome.notice if outcome.unavailable else "",
                         },
                         "uploads": {},
@@ -610,8 +612,10 @@ def _window_form_context(
         for _key, label, fields in form.steps
     ]
     lines = apply_selectors.notice_materials(version, answers)
+    applicant = _applicant(state)
+    decisions = {d.key: d for d in _window_decisions(lines, state, values, applicant)}
     if checklist_form is None:
-        checklist_form = forms.ChecklistForm(lines=lines, current=_default_checklist(lines, state))
+        checklist_form = forms.ChecklistForm(lines=lines, current=_default_checklist(decisions.values(), state))
     material_problems = material_problems or []
     rows_by_key = {row.line.key: row for row in checklist_form.rows(material_problems)}
     if checklist_form.lines:  # Alt+M: to the material checklist
@@ -621,10 +625,11 @@ def _window_form_context(
     materials = [
         {
             "line": m,
+            "decision": decisions[m.key],
             "row": rows_by_key.get(m.key),
-            "notes": presentation.material_notes(m),
+            "notes": presentation.material_notes(m, held=decisions[m.key].held),
             "items": presentation.item_names(compiled, m.needed_by),
-            "elicence": prefill.get("materials", {}).get(m.key),
+            "elicence": decisions[m.key].given if decisions[m.key].source == "elicence" else None,
             "upload": uploads.get(state.get("uploads", {}).get(m.key)),
             "upload_error": upload_errors.get(m.key),
         }
@@ -645,7 +650,6 @@ def _window_form_context(
     else:
         focus = next((row["field"].key for _label, rows in steps for row in rows if not row["locked"]), "")
     error_count = len(field_errors) + len(material_problems) + len(upload_errors) + len(other_problems or [])
-    applicant = _applicant(state)
     return {
         "token": token,
         "applicant": applicant,
@@ -665,19 +669,30 @@ def _window_form_context(
     }
 
 
-def _default_checklist(lines, state: dict) -> dict[str, Decision]:
+def _window_decisions(lines, state: dict, values: dict, applicant) -> list[material_rules.MaterialDecision]:
+    """The one material decision (onething/apply/materials.py) for the walk-in applicant: an
+    e-licence prefill found counts only while it is the holder's named in the form."""
+    prefill = state.get("prefill", {})
+    return material_rules.decide(
+        lines=lines,
+        given=prefill.get("materials", {}),
+        applicant_id=applicant.id_number or "",
+        values=values,
+        identities=prefill.get("identities", {}),
+    )
+
+
+def _default_checklist(decisions, state: dict) -> dict[str, Decision]:
     """What the clerk is likely to record: e-licences found, shared data, uploads made."""
-    found = state.get("prefill", {}).get("materials", {})
     uploads = state.get("uploads", {})
     checklist = {}
-    for line in lines:
-        kind = (line.shared or {}).get("kind")
-        if found.get(line.key, {}).get("source") == "elicence":
-            checklist[line.key] = Decision(MaterialCheck.Outcome.ELICENCE)
-        elif kind == "datahub":
-            checklist[line.key] = Decision(MaterialCheck.Outcome.DATAHUB)
-        elif line.key in uploads:
-            checklist[line.key] = Decision(MaterialCheck.Outcome.UPLOADED)
+    for decision in decisions:
+        if decision.source == "elicence":
+            checklist[decision.key] = Decision(MaterialCheck.Outcome.ELICENCE)
+        elif decision.source == "datahub":
+            checklist[decision.key] = Decision(MaterialCheck.Outcome.DATAHUB)
+        elif decision.key in uploads:
+            checklist[decision.key] = Decision(MaterialCheck.Outcome.UPLOADED)
     return checklist
 
 
@@ -705,7 +720,8 @@ def window_form(request: HttpRequest, token: str) -> HttpResponse:
         if key in form.by_key and form.by_key[key].authoritative:
             raw[key] = value
     lines = apply_selectors.notice_materials(version, answers)
-    bring = {m.key for m in lines if m.bring}
+    decisions = _window_decisions(lines, state, raw, applicant)
+    bring = {d.key for d in decisions if d.can_upload}
     upload_errors = {}
     for name, upload_file in request.FILES.items():
         key = name.removeprefix("material__")
@@ -723,7 +739,7 @@ def window_form(request: HttpRequest, token: str) -> HttpResponse:
     for key in state.get("uploads", {}):  # an uploaded file with no outcome chosen is "uploaded"
         if not data.get(f"check-{key}-outcome"):
             data[f"check-{key}-outcome"] = MaterialCheck.Outcome.UPLOADED
-    checklist_form = forms.ChecklistForm(data, lines=lines, current=_default_checklist(lines, state))
+    checklist_form = forms.ChecklistForm(data, lines=lines, current=_default_checklist(decisions, state))
     context = {"values": raw, "checklist_form": checklist_form, "upload_errors": upload_errors}
     if not checklist_form.is_valid():
         return _window_form_rerender(
@@ -732,12 +748,11 @@ def window_form(request: HttpRequest, token: str) -> HttpResponse:
     if upload_errors:
         return _window_form_rerender(request, token, state, **context)
     checklist = checklist_form.checklist()
-    found = prefill.get("materials", {})
     elicences = {
-        key: {"licence_number": given.get("licence_number", ""), "holder": given.get("holder", "")}
-        for key, given in found.items()
-        if given.get("source") == "elicence"
-        and (key not in checklist or checklist[key].outcome == MaterialCheck.Outcome.ELICENCE)
+        d.key: {"licence_number": d.given.get("licence_number", ""), "holder": d.holder}
+        for d in decisions
+        if d.source == "elicence"
+        and (d.key not in checklist or checklist[d.key].outcome == MaterialCheck.Outcome.ELICENCE)
     }
     uploads = {u.pk: u for u in Upload.objects.filter(pk__in=state.get("uploads", {}).values())}
     try:

@@ -20,12 +20,18 @@ def channel_label(channel: str) -> str:
     return {"online": _("网上办理"), "window": _("窗口办理")}.get(channel, channel)
 
 
-def material_notes(material: NoticeMaterial) -> list[str]:
-    """Why a material line is special: already held by the government, deferrable, pledgeable."""
+def material_notes(material: NoticeMaterial, *, held: bool | None = None) -> list[str]:
+    """Why a material line is special: held by the government, deferrable, pledgeable.
+
+    ``held`` is the draft's decision (onething/apply/materials.py) where there is a draft;
+    the public notice knows no applicant, so an e-licence line says both outcomes."""
     notes = []
-    if material.shared:
-        source = _("电子证照") if material.shared.get("kind") == "elicence" else _("政务数据共享")
-        notes.append(_("无需提交（%(source)s已有）") % {"source": source})
+    if material.shared and material.shared.get("kind") == "datahub":
+        notes.append(_("无需提交（政务数据共享已有）"))
+    elif material.shared and held is None:
+        notes.append(_("电子证照库有则无需提交，没有则需提供"))
+    elif material.shared and held:
+        notes.append(_("无需提交（电子证照已调取）"))
     if material.deferrable:
         notes.append(_("可容缺受理，限期补交"))
     if material.pledgeable:
