@@ -102,6 +102,8 @@ def refresh_elicences(*, draft: Draft) -> bool:
         if given.get("source") == "elicence":
             del draft.materials[decision.key]  # somebody else's now: never kept
             changed = True
+        elif given:
+            continue  # what the applicant uploaded or declared stays theirs
         if decision.holder and _lookup_key(decision) not in draft.looked_up:
             wanted.append(decision)
     if not wanted:
