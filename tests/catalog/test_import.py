@@ -112,6 +112,26 @@ def enum_without_choices(d):
     d["data_elements"][0]["type"] = "enum"
 
 
+def unknown_holder(d):
+    d["items"][0]["materials"][0]["holder"] = "spouse.id_number"
+
+
+def holder_not_identity(d):
+    d["items"][0]["materials"][0]["holder"] = d["data_elements"][-1]["key"]
+    d["data_elements"][-1]["validator"] = ""
+
+
+def holder_not_asked(d):
+    d["data_elements"].append(
+        {"key": "father.id_number", "label": "父亲身份证号", "type": "string", "validator": "resident_id"}
+    )
+    d["items"][0]["materials"][0]["holder"] = "father.id_number"
+
+
+def inconsistent_holder(d):
+    d["items"][3]["materials"][0]["holder"] = "mother.id_number"
+
+
 def schema_violation(d):
     d["items"][0]["committed_days"] = "five"
 
@@ -140,6 +160,10 @@ CASES = [
     (options_on_yes_no, "options_on_yes_no", "$.bundle.version.questions[0].options"),
     (enum_without_choices, "enum_without_choices", "$.data_elements[0].choices"),
     (schema_violation, "schema", "$.items[0].committed_days"),
+    (unknown_holder, "unknown_holder", "$.items[0].materials[0].holder"),
+    (holder_not_identity, "holder_not_identity", "$.items[0].materials[0].holder"),
+    (holder_not_asked, "holder_not_asked", "$.items[0].materials[0].holder"),
+    (inconsistent_holder, "inconsistent_material", "$.items[3].materials[0].holder"),
 ]
 
 
