@@ -182,11 +182,13 @@ def _case_context(
     checklist_rows = checklist_form.rows(accept_problems) if checklist_form is not None else []
     row_keys = {row.line.key for row in checklist_rows}
     given = {m.key: m for m in case.materials.all()}
+    decisions = {d.key: d for d in material_rules.case_decisions(case)}
     material_rows = [
         {
             "line": m,
             "given": given.get(m.key),
-            "notes": presentation.material_notes(m),
+            "decision": decisions.get(m.key),
+            "notes": presentation.material_notes(m, held=decisions[m.key].held if m.key in decisions else None),
             "items": presentation.item_names(compiled, m.needed_by),
         }
         for m in requirements
