@@ -559,7 +559,7 @@ def _decidable(check: MaterialCheck, today: date) -> None:
     if not check.due_date or check.due_date >= today:
         raise DeferralDecisionRefused(
             "not_overdue",
-            f"“{check.name}”的补交期限（{check.due_date:%Y-%m-%d}）未过，暂不需决定",
+            f"“{check.name}”的补交期限（{check.due_date or '—'}）未过，暂不需决定",
             f"{check.key} is not overdue yet",
         )
 
