@@ -105,7 +105,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         pending = [
             check
             for check in case.material_checks.all()
-            if check.outcome == MaterialCheck.Outcome.DEFERRED and check.supplied_at is None and check.refused_at is None
+            if check.outcome == MaterialCheck.Outcome.DEFERRED
+            and check.supplied_at is None
+            and check.refused_at is None
         ]
         mine.append(
             {
@@ -470,9 +472,7 @@ def check_refuse_items(request: HttpRequest, number: str, check_id: int) -> Http
     """An overdue deferral: the items needing it are refused, with the clerk's reason."""
     case, check = _deferral_check(request, number, check_id)
     try:
-        refused = services.deferral_refuse_items(
-            check=check, clerk=request.user, reason=request.POST.get("reason", "")
-        )
+        refused = services.deferral_refuse_items(check=check, clerk=request.user, reason=request.POST.get("reason", ""))
     except services.NotAllowed as refused_:
         raise PermissionDenied(str(refused_)) from refused_
     except services.DeferralDecisionRefused as error:

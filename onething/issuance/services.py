@@ -112,7 +112,8 @@ def release_held(*, case: Case) -> int:
 
     if registration_held(case=case):
         return 0
-    ids = list(IssuedLicence.objects.filter(case=case, registration=L.Registration.PENDING).values_list("pk", flat=True))
+    pending = IssuedLicence.objects.filter(case=case, registration=L.Registration.PENDING)
+    ids = list(pending.values_list("pk", flat=True))
     for pk in ids:
         collect_licence.delay_on_commit(pk)
     return len(ids)

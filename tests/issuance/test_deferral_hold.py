@@ -27,7 +27,8 @@ def test_reconcile_leaves_held_licences_and_supply_releases_them(wired_demo, mot
     conclude(case)
     for licence in IssuedLicence.objects.filter(case=case):
         services.licence_collect(licence_id=licence.pk)
-    held = set(IssuedLicence.objects.filter(case=case, registration=L.Registration.PENDING).values_list("pk", flat=True))
+    pending = IssuedLicence.objects.filter(case=case, registration=L.Registration.PENDING)
+    held = set(pending.values_list("pk", flat=True))
     assert held  # collected, not registered
     IssuedLicence.objects.filter(case=case).update(updated_at=timezone.now() - timedelta(hours=1))
     sent.clear()
