@@ -231,8 +231,11 @@ def _case_context(case: Case, errors: dict) -> dict:
     form = selectors.form_for(version=case.version, answers=case.answers)
     correction = case.corrections.order_by("-round").first() if case.state == Case.State.RETURNED else None
     named_fields = [c["key"] for c in correction.corrections if c["kind"] == "field"] if correction else []
+    from onething.intake.selectors import outstanding_deferrals
+
     return {
         "case": case,
+        "deferrals": outstanding_deferrals(case) if case.accepted_at else [],
         "answer_lines": presentation.answer_lines(compiled, case.answers),
         "form": form,
         "correction": correction,

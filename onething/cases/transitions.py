@@ -192,3 +192,21 @@ def case_flag_deferral_overdue(*, case: Case) -> bool:
     if flagged:
         audit.record(action="case.deferral_overdue", case_number=case.number, obj=case)
     return flagged
+
+
+@transaction.atomic
+def case_clear_deferral_overdue(*, case: Case, actor=None, note: str = "") -> bool:
+    """No deferred material of the case is overdue any more (supplied or decided); True
+    only if the flag was set."""
+    cleared = Case.objects.filter(pk=case.pk, deferral_overdue=True).update(deferral_overdue=False) == 1
+    if cleared:
+        audit.record(
+            action="case.deferral_overdue_cleared",
+            actor=actor,
+            case_number=case.number,
+            obj=case,
+            before={"deferral_overdue": True},
+            after={"deferral_overdue": False},
+            note=note,
+        )
+    return cleared

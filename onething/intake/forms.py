@@ -256,3 +256,7 @@ class ReassignForm(forms.Form):
 class SupplyForm(forms.Form):
     prefix = "supply"
     file = forms.FileField(label=_("补交材料扫描件（可选）"), required=False)
+
+
+class DeferralExtendForm(forms.Form):
+    due_date = forms.DateField(label=_("新的补交期限（不填则取允许的最晚日期）"), required=False)

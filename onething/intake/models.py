@@ -65,6 +65,9 @@ class MaterialCheck(models.Model):
     pledge_signed_at = models.DateTimeField(_("承诺签署时间"), null=True, blank=True)
     pledge_verified = models.BooleanField(_("承诺已核查"), default=False)
     overdue = models.BooleanField(_("逾期未补"), default=False)
+    # the owning clerk's decision on an overdue deferral: extend once, or refuse its items
+    extended_at = models.DateTimeField(_("延期时间"), null=True, blank=True)
+    refused_at = models.DateTimeField(_("逾期不予办理时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("材料核验")

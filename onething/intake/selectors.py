@@ -1,10 +1,14 @@
 """Reads of intake: who is a clerk, a centre's queue, a case a clerk may see, the
 material requirements and checklist of a case."""
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from onething.cases.models import Case
-from onething.intake.models import Clerk, ServiceCentre
+from onething.intake.models import Clerk, MaterialCheck, ServiceCentre
 from onething.notice.engine import CompiledBundle, NoticeMaterial
 from onething.notice.selectors import compiled_version, version_notice
 
@@ -75,3 +79,84 @@ def committed_days(case: Case) -> dict[str, int]:
 def bundle_days(case: Case) -> int:
     """Working days along the critical path of the case's applicable items."""
     return version_notice(version=case.version, answers=case.answers).bundle_days
+
+
+# --- deferred materials (容缺) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutstandingDeferral:
+    """A deferred material not yet supplied nor decided: what, by when, for which items."""
+
+    check: MaterialCheck
+    due_date: date | None
+    item_codes: tuple[str, ...]
+    item_names: tuple[str, ...]
+    overdue: bool  # past its deadline: the owning clerk decides (extend once, or refuse the items)
+    extended: bool  # the one extension was given already
+
+    @property
+    def name(self) -> str:
+        return self.check.name
+
+    @property
+    def key(self) -> str:
+        return self.check.key
+
+
+def outstanding_checks_all() -> QuerySet[MaterialCheck]:
+    """Deferred materials neither supplied nor decided (refused), of every case."""
+    return MaterialCheck.objects.filter(
+        outcome=MaterialCheck.Outcome.DEFERRED, supplied_at__isnull=True, refused_at__isnull=True
+    )
+
+
+def outstanding_checks(case: Case) -> QuerySet[MaterialCheck]:
+    """Deferred materials of the case neither supplied nor decided (refused)."""
+    return outstanding_checks_all().filter(case=case)
+
+
+def has_outstanding_deferrals(case: Case) -> bool:
+    """While True, departments go on but results are held and the case does not conclude."""
+    return outstanding_checks(case).exists()
+
+
+def outstanding_deferrals(case: Case, *, today: date | None = None) -> list[OutstandingDeferral]:
+    """Every outstanding deferral of the case, earliest deadline first, with the items that
+    need the material (the ones a refusal would refuse)."""
+    checks = list(outstanding_checks(case).order_by("due_date", "pk"))
+    if not checks:
+        return []
+    today = today or timezone.localdate()
+    compiled = case_compiled(case)
+    needed_by = deferral_items(case)
+    return [
+        OutstandingDeferral(
+            check=check,
+            due_date=check.due_date,
+            item_codes=needed_by.get(check.key, ()),
+            item_names=tuple(compiled.items.get(code, {}).get("name", code) for code in needed_by.get(check.key, ())),
+            overdue=bool(check.due_date and check.due_date < today),
+            extended=check.extended_at is not None,
+        )
+        for check in checks
+    ]
+
+
+def deferral_items(case: Case) -> dict[str, tuple[str, ...]]:
+    """Material key -> the codes of the case's items that need it (from the case's notice,
+    so the same for online and window cases)."""
+    return {m.key: tuple(m.needed_by) for m in requirements(case)}
+
+
+def deferral_limit(case: Case, *, key: str) -> date | None:
+    """The latest deadline a deferred material can be given: the shortest statutory time
+    limit (法定时限) of the items needing it, counted in working days from acceptance."""
+    from onething.workdays.services import add_working_days
+
+    compiled = case_compiled(case)
+    codes = deferral_items(case).get(key, ())
+    days = [compiled.items[code]["statutory_days"] for code in codes if code in compiled.items]
+    if not days or case.accepted_at is None:
+        return None
+    return add_working_days(start=timezone.localdate(case.accepted_at), days=min(days))

@@ -494,15 +494,18 @@ def _window_materials(version, answers, uploads: dict[str, Upload], elicences: d
 
 
 def deferred_supply(*, check: MaterialCheck, by, upload: Upload | None = None) -> MaterialCheck:
-    """A deferred material arrives (uploaded online, or handed in at the window)."""
+    """A deferred material arrives (uploaded online, or handed in at the window). When it
+    was the last one outstanding, the held step goes on: the case concludes if its items
+    are all finished, and the held licences are registered."""
     case = check.case
     if by.pk != case.applicant_id and selectors.clerk_of(by) is None:
         raise NotAllowed("only the applicant or a clerk")
     if upload is not None and upload.owner_id not in {case.applicant_id, by.pk}:
         raise NotAllowed("not your upload")
     with transaction.atomic():
+        _lock_case(case)
         updated = MaterialCheck.objects.filter(
-            pk=check.pk, outcome=MaterialCheck.Outcome.DEFERRED, supplied_at__isnull=True
+            pk=check.pk, outcome=MaterialCheck.Outcome.DEFERRED, supplied_at__isnull=True, refused_at__isnull=True
         ).update(supplied_at=timezone.now(), supplied_upload=upload)
         if updated:
             audit.record(
@@ -512,8 +515,167 @@ def deferred_supply(*, check: MaterialCheck, by, upload: Upload | None = None) -
                 obj=check,
                 after={"key": check.key, "upload": upload.pk if upload else None},
             )
+            _deferral_settled(case=case, actor=by)
     check.refresh_from_db()
     return check
+
+
+def _lock_case(case: Case) -> None:
+    """The fan-in lock (as a department's result takes it): a supply or decision and the
+    last item's result cannot both miss the conclusion."""
+    Case.objects.select_for_update().only("pk").get(pk=case.pk)
+
+
+def _deferral_settled(*, case: Case, actor) -> None:
+    """A deferral was supplied or decided: clear the case's overdue flag when none is left
+    overdue; when none is outstanding, conclude (if the items are done) and issue."""
+    from onething.issuance.services import release_held
+    from onething.processing.services import case_conclude_if_done
+
+    if not selectors.outstanding_checks(case).filter(overdue=True).exists():
+        transitions.case_clear_deferral_overdue(case=case, actor=actor)
+    if not selectors.has_outstanding_deferrals(case):
+        case_conclude_if_done(case=case)
+        release_held(case=case)
+
+
+class DeferralDecisionRefused(Exception):
+    """The clerk's decision on an overdue deferral cannot be made as asked."""
+
+    def __init__(self, code: str, message: str, message_en: str):
+        super().__init__(message)
+        self.code, self.message, self.message_en = code, message, message_en
+
+
+EXTENSION_WORKING_DAYS = 5  # at most this many working days from the decision
+
+
+def _decidable(check: MaterialCheck, today: date) -> None:
+    check.refresh_from_db()
+    if check.outcome != MaterialCheck.Outcome.DEFERRED or check.supplied_at or check.refused_at:
+        raise DeferralDecisionRefused(
+            "settled", f"“{check.name}”已补交或已作出决定", f"{check.key} was already supplied or decided"
+        )
+    if not check.due_date or check.due_date >= today:
+        raise DeferralDecisionRefused(
+            "not_overdue",
+            f"“{check.name}”的补交期限（{check.due_date or '—'}）未过，暂不需决定",
+            f"{check.key} is not overdue yet",
+        )
+
+
+def deferral_extend(*, check: MaterialCheck, clerk, due_date: date | None = None, today: date | None = None) -> date:
+    """Extend an overdue deferral once: a new deadline after today, at most five working
+    days away and never past the statutory limit of the items needing the material
+    (default: the latest allowed). The applicant is told. Returns the new deadline."""
+    from onething.notifications.services import notify
+    from onething.workdays.services import NoScheduleForYear, add_working_days
+
+    case = check.case
+    _require_clerk_of(case, clerk)
+    today = today or timezone.localdate()
+    _decidable(check, today)
+    if check.extended_at is not None:
+        raise DeferralDecisionRefused(
+            "already_extended",
+            f"“{check.name}”已延期过一次，不能再次延期；请决定对需要它的事项不予办理",
+            f"{check.key} was extended once already; a second extension is not allowed",
+        )
+    try:
+        latest = add_working_days(start=today, days=EXTENSION_WORKING_DAYS)
+        limit = selectors.deferral_limit(case, key=check.key)
+    except NoScheduleForYear as missing:
+        message, _, message_en = str(missing).partition(" / ")
+        raise DeferralDecisionRefused("no_schedule", message, message_en) from missing
+    if limit is not None:
+        latest = min(latest, limit)
+    due = due_date or latest
+    if latest <= today or not today < due <= latest:
+        raise DeferralDecisionRefused(
+            "bad_deadline",
+            f"新的补交期限须晚于今天且不晚于 {latest:%Y-%m-%d}（至多 5 个工作日，且不超过事项法定时限）"
+            if latest > today
+            else "事项法定时限已到，不能再延期",
+            f"the new deadline must be after today and no later than {latest}"
+            if latest > today
+            else "the items' statutory limit has been reached",
+        )
+    with transaction.atomic():
+        _lock_case(case)
+        updated = MaterialCheck.objects.filter(
+            pk=check.pk, extended_at__isnull=True, supplied_at__isnull=True, refused_at__isnull=True
+        ).update(due_date=due, extended_at=timezone.now(), overdue=False)
+        if updated != 1:
+            raise DeferralDecisionRefused("settled", f"“{check.name}”已被处理", f"{check.key} was decided meanwhile")
+        audit.record(
+            action="material.deferral_extended",
+            actor=clerk,
+            case_number=case.number,
+            obj=check,
+            before={"key": check.key, "due_date": check.due_date.isoformat()},
+            after={"key": check.key, "due_date": due.isoformat()},
+        )
+        _deferral_settled(case=case, actor=clerk)
+        notify(
+            recipient=case.applicant,
+            subject="容缺材料补交期限已延长",
+            body=(
+                f"办件 {case.number} 的容缺材料“{check.name}”已逾期，窗口决定延期一次："
+                f"请于 {due:%Y-%m-%d} 前补交。逾期仍未补交的，需要该材料的事项将不予办理。"
+            ),
+            dedup_key=f"deferral-extended:{check.pk}",
+            case_number=case.number,
+        )
+    check.refresh_from_db()
+    return due
+
+
+def deferral_refuse_items(*, check: MaterialCheck, clerk, reason: str, today: date | None = None) -> list:
+    """Refuse the items needing an overdue deferred material (with the clerk's reason); the
+    rest of the case goes on and may conclude. The applicant is told. Returns the item
+    cases refused."""
+    from onething.notifications.services import notify
+    from onething.processing.services import items_refuse_for_deferral
+
+    case = check.case
+    _require_clerk_of(case, clerk)
+    today = today or timezone.localdate()
+    _decidable(check, today)
+    reason = reason.strip()
+    if not reason:
+        raise DeferralDecisionRefused("reason_required", "请填写不予办理的理由", "give the reason for the refusal")
+    codes = selectors.deferral_items(case).get(check.key, ())
+    full_reason = f"容缺材料“{check.name}”逾期未补交（期限 {check.due_date:%Y-%m-%d}），不予办理：{reason}"
+    with transaction.atomic():
+        _lock_case(case)
+        updated = MaterialCheck.objects.filter(pk=check.pk, supplied_at__isnull=True, refused_at__isnull=True).update(
+            refused_at=timezone.now()
+        )
+        if updated != 1:
+            raise DeferralDecisionRefused("settled", f"“{check.name}”已被处理", f"{check.key} was decided meanwhile")
+        audit.record(
+            action="material.deferral_refused",
+            actor=clerk,
+            case_number=case.number,
+            obj=check,
+            after={"key": check.key, "due_date": check.due_date.isoformat(), "items": list(codes)},
+            note=reason,
+        )
+        refused = items_refuse_for_deferral(case=case, item_codes=set(codes), reason=full_reason, actor=clerk)
+        names = "、".join(ic.item_name for ic in refused) or "无"
+        notify(
+            recipient=case.applicant,
+            subject="容缺材料逾期，相关事项不予办理",
+            body=(
+                f"办件 {case.number} 的容缺材料“{check.name}”逾期未补交，以下事项不予办理：{names}。"
+                f"理由：{reason}。其余事项继续办理。"
+            ),
+            dedup_key=f"deferral-refused:{check.pk}",
+            case_number=case.number,
+        )
+        _deferral_settled(case=case, actor=clerk)
+    check.refresh_from_db()
+    return refused
 
 
 REMINDER_WORKING_DAYS = 2
@@ -527,9 +689,8 @@ def deferred_remind(*, today: date | None = None) -> int:
 
     today = today or timezone.localdate()
     horizon = add_working_days(start=today, days=REMINDER_WORKING_DAYS)
-    due_soon = MaterialCheck.objects.filter(
-        outcome=MaterialCheck.Outcome.DEFERRED, supplied_at__isnull=True, due_date__gte=today, due_date__lte=horizon
-    ).select_related("case__applicant")
+    due_soon = selectors.outstanding_checks_all().filter(due_date__gte=today, due_date__lte=horizon)
+    due_soon = due_soon.select_related("case__applicant")
     sent = 0
     for check in due_soon:
         created = notify(
@@ -547,13 +708,13 @@ def deferred_remind(*, today: date | None = None) -> int:
 
 
 def deferred_flag_overdue(*, today: date | None = None) -> int:
-    """Mark deferred materials past their deadline and flag the case for its clerk."""
+    """Mark deferred materials past their deadline and flag the case: it goes to its owning
+    clerk (首问负责) for a decision (extend once, or refuse the items needing it), shown on
+    the console; the clerk is told once per material and deadline."""
     from onething.notifications.services import notify
 
     today = today or timezone.localdate()
-    overdue = MaterialCheck.objects.filter(
-        outcome=MaterialCheck.Outcome.DEFERRED, supplied_at__isnull=True, due_date__lt=today, overdue=False
-    ).select_related("case__owner")
+    overdue = selectors.outstanding_checks_all().filter(due_date__lt=today, overdue=False).select_related("case__owner")
     flagged = 0
     for check in overdue:
         if MaterialCheck.objects.filter(pk=check.pk, overdue=False).update(overdue=True) != 1:
@@ -564,8 +725,11 @@ def deferred_flag_overdue(*, today: date | None = None) -> int:
             notify(
                 recipient=check.case.owner,
                 subject="容缺材料逾期",
-                body=f"办件 {check.case.number} 的容缺材料“{check.name}”已逾期（期限 {check.due_date:%Y-%m-%d}）。",
-                dedup_key=f"deferral-overdue:{check.pk}",
+                body=(
+                    f"办件 {check.case.number} 的容缺材料“{check.name}”已逾期（期限 {check.due_date:%Y-%m-%d}），"
+                    "请在受理台决定：延期一次，或对需要它的事项不予办理。"
+                ),
+                dedup_key=f"deferral-overdue:{check.pk}:{check.due_date:%Y%m%d}",
                 case_number=check.case.number,
             )
     return flagged

@@ -106,7 +106,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         pending = [
             check
             for check in case.material_checks.all()
-            if check.outcome == MaterialCheck.Outcome.DEFERRED and check.supplied_at is None
+            if check.outcome == MaterialCheck.Outcome.DEFERRED
+            and check.supplied_at is None
+            and check.refused_at is None
         ]
         mine.append(
             {
@@ -197,8 +199,11 @@ def _case_context(
     checks = [
         {
             "check": check,
-            "pending": check.outcome == MaterialCheck.Outcome.DEFERRED and check.supplied_at is None,
-            "late": check.overdue or bool(check.due_date and check.due_date < today and check.supplied_at is None),
+            "pending": check.outcome == MaterialCheck.Outcome.DEFERRED
+            and check.supplied_at is None
+            and check.refused_at is None,
+            "late": check.refused_at is None
+            and (check.overdue or bool(check.due_date and check.due_date < today and check.supplied_at is None)),
         }
         for check in case.material_checks.all().order_by("pk")
     ]
@@ -249,6 +254,7 @@ def _case_context(
         "reassign_problems": reassign_problems or [],
         "colleagues": colleagues,
         "checks": checks,
+        "deferrals": selectors.outstanding_deferrals(case, today=today) if case.accepted_at else [],
         "corrections": case.corrections.all(),
         "focus": focus,
     }
@@ -425,6 +431,60 @@ def check_supply(request: HttpRequest, number: str, check_id: int) -> HttpRespon
         raise PermissionDenied(str(refused)) from refused
     if check.supplied_at:
         messages.success(request, _("“%(name)s”已补交") % {"name": check.name})
+    return redirect("intake:case", number=case.number)
+
+
+def _deferral_check(request: HttpRequest, number: str, check_id: int) -> tuple[Case, MaterialCheck]:
+    case = _case_or_404(request, number)
+    check = case.material_checks.filter(pk=check_id, outcome=MaterialCheck.Outcome.DEFERRED).first()
+    if check is None:
+        raise Http404(_("没有这项材料"))
+    return case, check
+
+
+def _decision_error(request: HttpRequest, error: services.DeferralDecisionRefused) -> None:
+    messages.error(request, pick(error.message, error.message_en))
+
+
+@require_POST
+@clerk_required
+def check_extend(request: HttpRequest, number: str, check_id: int) -> HttpResponse:
+    """An overdue deferral extended once (the clerk may name the new deadline)."""
+    case, check = _deferral_check(request, number, check_id)
+    form = forms.DeferralExtendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("新的补交期限格式不正确"))
+        return redirect("intake:case", number=case.number)
+    try:
+        due = services.deferral_extend(check=check, clerk=request.user, due_date=form.cleaned_data.get("due_date"))
+    except services.NotAllowed as refused:
+        raise PermissionDenied(str(refused)) from refused
+    except services.DeferralDecisionRefused as error:
+        _decision_error(request, error)
+    else:
+        messages.success(
+            request,
+            _("“%(name)s”补交期限已延长至 %(date)s，已通知申请人") % {"name": check.name, "date": f"{due:%Y-%m-%d}"},
+        )
+    return redirect("intake:case", number=case.number)
+
+
+@require_POST
+@clerk_required
+def check_refuse_items(request: HttpRequest, number: str, check_id: int) -> HttpResponse:
+    """An overdue deferral: the items needing it are refused, with the clerk's reason."""
+    case, check = _deferral_check(request, number, check_id)
+    try:
+        refused = services.deferral_refuse_items(check=check, clerk=request.user, reason=request.POST.get("reason", ""))
+    except services.NotAllowed as refused_:
+        raise PermissionDenied(str(refused_)) from refused_
+    except services.DeferralDecisionRefused as error:
+        _decision_error(request, error)
+    else:
+        messages.success(
+            request,
+            _("已对 %(n)s 个事项不予办理，已通知申请人") % {"n": len(refused)},
+        )
     return redirect("intake:case", number=case.number)
 
 

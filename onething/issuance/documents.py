@@ -131,7 +131,7 @@ def results_zip(*, case: Case) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{case.number}-结果告知书.pdf", result_notice_pdf(case=case))
-        for licence in case.licences.all():
+        for licence in case.licences.exclude(registration=IssuedLicence.Registration.WITHDRAWN):
             document = bytes(licence.document) if licence.document else licence_pdf(licence)
             archive.writestr(f"{case.number}-{licence.title}-{licence.filename}", document)
     return buffer.getvalue()

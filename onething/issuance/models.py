@@ -23,6 +23,7 @@ class IssuedLicence(models.Model):
         REGISTERED = "registered", _("已登记至电子证照库")
         FAILED = "failed", _("登记失败")
         NO_HOLDER = "no_holder", _("未注明持证人，不登记")
+        WITHDRAWN = "withdrawn", _("事项因容缺材料逾期不予办理，不登记")
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="licences", verbose_name=_("办件"))
     item_case = models.OneToOneField(

@@ -23,7 +23,7 @@ class ItemOutcome:
 
 def case_outcomes(*, case: Case) -> list[ItemOutcome]:
     """Every item case of the case in order, with its licence if one was issued."""
-    licences = {lic.item_case_id: lic for lic in IssuedLicence.objects.filter(case=case)}
+    licences = {lic.item_case_id: lic for lic in handed_licences(case=case)}
     item_cases = ItemCase.objects.filter(case=case).select_related("department").order_by("pk")
     return [
         ItemOutcome(
@@ -40,7 +40,15 @@ def case_outcomes(*, case: Case) -> list[ItemOutcome]:
     ]
 
 
+def handed_licences(*, case: Case):
+    """The case's licences that go to the applicant: not those withdrawn because their item
+    was refused (a deferred material never supplied)."""
+    return IssuedLicence.objects.filter(case=case).exclude(registration=IssuedLicence.Registration.WITHDRAWN)
+
+
 def results_ready(*, case: Case) -> bool:
+    """Concluded: a case with a deferred material outstanding does not conclude, so its
+    results stay held until the material is supplied or the clerk decides."""
     return case.state in CONCLUDED
 
 
@@ -50,7 +58,7 @@ def delivery_of(*, case: Case) -> Delivery | None:
 
 def licence_of(*, case: Case, licence_id: int) -> IssuedLicence:
     """A licence of this case; DoesNotExist for anything else (404, never someone else's)."""
-    return IssuedLicence.objects.select_related("case").get(case=case, pk=licence_id)
+    return handed_licences(case=case).select_related("case").get(pk=licence_id)
 
 
 def handover_case(*, clerk, number: str) -> Case:

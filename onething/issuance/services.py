@@ -91,8 +91,55 @@ def licence_collect(*, licence_id: int) -> str:
     if licence.state == L.State.PENDING:
         _collect_document(licence)
     if licence.registration == L.Registration.PENDING:
+        if registration_held(case=licence.case):
+            return f"{licence.state}/held"  # 出证 waits; release_held sends it again
         _register(licence)
     return f"{licence.state}/{licence.registration}"
+
+
+def registration_held(*, case: Case) -> bool:
+    """A licence is not registered in the e-licence library (出证) while a deferred material
+    of its case is outstanding: a refusal of the items needing it would withdraw it."""
+    from onething.intake.selectors import has_outstanding_deferrals
+
+    return has_outstanding_deferrals(case)
+
+
+def release_held(*, case: Case) -> int:
+    """The case's deferrals are settled: send the collection of licences whose registration
+    was held (after commit). Returns how many were sent."""
+    from onething.issuance.tasks import collect_licence
+
+    if registration_held(case=case):
+        return 0
+    pending = IssuedLicence.objects.filter(case=case, registration=L.Registration.PENDING)
+    ids = list(pending.values_list("pk", flat=True))
+    for pk in ids:
+        collect_licence.delay_on_commit(pk)
+    return len(ids)
+
+
+def licence_withdraw(*, item_case: ItemCase, actor, reason: str) -> bool:
+    """The licence of an item refused after approval (its deferred material never came) is
+    not registered nor handed over. A licence already registered (before deferrals held
+    registration) stays so, and the audit event says it needs withdrawing in the hub."""
+    licence = IssuedLicence.objects.filter(item_case=item_case).first()
+    if licence is None:
+        return False
+    registered = licence.registration == L.Registration.REGISTERED
+    with transaction.atomic():
+        updated = IssuedLicence.objects.filter(pk=licence.pk).exclude(registration=L.Registration.REGISTERED)
+        changed = updated.update(registration=L.Registration.WITHDRAWN) == 1
+        audit.record(
+            action="licence.withdrawn",
+            actor=actor,
+            case_number=item_case.case.number,
+            obj=licence,
+            before={"registration": licence.registration},
+            after={"registration": L.Registration.WITHDRAWN if changed else licence.registration},
+            note=reason + ("（已登记至电子证照库，须在库中撤销）" if registered else ""),
+        )
+    return changed
 
 
 def _collect_document(licence: IssuedLicence) -> None:
@@ -179,11 +226,14 @@ def _note_error(licence: IssuedLicence, error: str) -> None:
 
 def reconcile(*, now=None) -> int:
     """Licences whose collection message was lost or whose retries ran out: send again."""
+    from onething.intake.selectors import outstanding_checks_all
     from onething.issuance.tasks import collect_licence
 
     stale = (now or timezone.now()) - timedelta(seconds=settings.RECONCILE_STALE_SECONDS)
     pending = IssuedLicence.objects.filter(
         Q(state=L.State.PENDING) | Q(registration=L.Registration.PENDING), updated_at__lt=stale
+    ).exclude(  # held until the case's deferred materials are settled (release_held sends them)
+        state=L.State.COLLECTED, case_id__in=outstanding_checks_all().values("case_id")
     )
     ids = list(pending.values_list("pk", flat=True)[:500])
     for pk in ids:

@@ -298,7 +298,14 @@ def _mapped_outputs(compiled: CompiledBundle, item_case: ItemCase, siblings: dic
 
 
 def _conclude_if_done(case: Case, item_cases: list[ItemCase]) -> None:
+    """Conclude once every item case is final, unless a deferred material (容缺) is still
+    outstanding: then the results are held; supplying it or the clerk's decision on it
+    calls ``case_conclude_if_done`` again."""
+    from onething.intake.selectors import has_outstanding_deferrals
+
     if not item_cases or any(ic.state not in FINAL_STATES for ic in item_cases):
+        return
+    if has_outstanding_deferrals(case):
         return
     all_approved = all(ic.state == S.APPROVED for ic in item_cases)
     target = Case.State.CONCLUDED if all_approved else Case.State.PARTIALLY_CONCLUDED
@@ -315,6 +322,48 @@ def _conclude_if_done(case: Case, item_cases: list[ItemCase]) -> None:
         after={"state": target, "items": {ic.item_code: ic.state for ic in item_cases}},
     )
     _notify_concluded(case, item_cases, all_approved)
+
+
+def case_conclude_if_done(*, case: Case) -> Case:
+    """Conclude a case whose conclusion was held (a deferred material was outstanding when
+    its last item case finished). Under the fan-in lock, like a result; nothing happens if
+    items are unfinished or another deferral is still outstanding."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update(of=("self",)).select_related("version", "applicant").get(pk=case.pk)
+        _conclude_if_done(locked, _siblings(locked))
+    case.refresh_from_db()
+    return case
+
+
+def items_refuse_for_deferral(*, case: Case, item_codes: set[str], reason: str, actor) -> list[ItemCase]:
+    """The owning clerk refused the items needing an overdue deferred material: each is
+    rejected with the reason (an approved one too: its result was held and is withdrawn),
+    items waiting for them are cancelled, and the case concludes if nothing else is open.
+    Call in the transaction that records the decision, after the material is marked."""
+    from onething.issuance.services import licence_withdraw
+
+    refused = []
+    with transaction.atomic(savepoint=False):
+        locked = Case.objects.select_for_update(of=("self",)).select_related("version", "applicant").get(pk=case.pk)
+        siblings = _siblings(locked)
+        for item_case in siblings:
+            if item_case.item_code not in item_codes:
+                continue
+            was_approved = item_case.state == S.APPROVED
+            if transitions.move(
+                item_case=item_case,
+                action="deferral_refused",
+                actor=actor,
+                note=reason,
+                reason=reason,
+                concluded_at=timezone.now(),
+                paused_since=None,
+            ):
+                refused.append(item_case)
+                if was_approved:
+                    licence_withdraw(item_case=item_case, actor=actor, reason=reason)
+        _fan_in(locked, siblings)
+    return refused
 
 
 # --- supplements -------------------------------------------------------------------------

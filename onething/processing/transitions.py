@@ -7,6 +7,9 @@ callback, a race) changes nothing and returns False.
                   ▲            │               │            ▲  │        rejected
                   └────────────┘ (transient)   └──► supplement_requested
     dispatching ──► dead_letter ──► ready (re-dispatch)      waiting ──► cancelled
+    any state but rejected / cancelled ──► rejected (deferral_refused: a deferred material
+    was not supplied and the owning clerk refused the items needing it; an approved item's
+    result was held until then, so it is never handed over)
 """
 
 from django.db import transaction
@@ -31,6 +34,7 @@ ALLOWED = {
     "rejected": ({S.DISPATCHING, S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT}, S.REJECTED),
     "cancelled": ({S.WAITING, S.READY, S.DEAD}, S.CANCELLED),
     "reset_stuck": ({S.DISPATCHING}, S.READY),
+    "deferral_refused": (set(S) - {S.REJECTED, S.CANCELLED}, S.REJECTED),
 }
 QUIET = {"claim"}  # too frequent and fully described by what follows; not audited
 
