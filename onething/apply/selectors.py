@@ -25,6 +25,19 @@ def notice_materials(version: BundleVersion, answers: dict) -> list[NoticeMateri
     return version_notice(version=version, answers=answers).materials
 
 
+def missing_required_materials(*, draft: Draft) -> list[NoticeMaterial]:
+    """The draft's required material lines that nothing stands for: not provided (uploaded
+    or an e-licence attached), not held by the government (shared data), not declared
+    deferred (容缺) or pledged (告知承诺). A case submitted with any of them is not right
+    first time (docs/dashboard.md). The one place that decides it."""
+    provided = {key for key, given in draft.materials.items() if (given or {}).get("source")}
+    return [
+        material
+        for material in notice_materials(draft.version, draft.answers)
+        if material.required and material.bring and material.key not in provided
+    ]
+
+
 def drafts_of(*, user) -> QuerySet[Draft]:
     """The user's open drafts (not yet submitted, not expired)."""
     return (
