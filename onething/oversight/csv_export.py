@@ -123,7 +123,12 @@ def quality_table(data: dict) -> Table:
 
 def prefill_fields_table(data: dict) -> Table:
     panel = data["prefill_by_field"]
-    note = _("按最近 %(n)s 件办件统计（筛选范围内更多办件未计入）") % {"n": panel["cases"]} if panel["capped"] else ""
+    note = (
+        _("按最近 %(read)s 件办件中记录了字段来源的 %(n)s 件统计（筛选范围内更早的办件未计入）")
+        % {"read": panel["read"], "n": panel["cases"]}
+        if panel["capped"]
+        else ""
+    )
     return Table(
         "prefill_fields",
         _("预填：按数据来源和字段（先列申请人最常手填的）"),

@@ -62,7 +62,7 @@ def world(demo_bundles):
 
 def test_rows_per_source_and_field_least_prefilled_frequent_first(world):
     found = sel.prefill_by_field(sel.Filters())
-    assert found["cases"] == 4 and not found["capped"]
+    assert found["cases"] == 4 and found["read"] == 5 and not found["capped"]  # the old case: skipped
     rows = [(r["source"], r["key"], r["asked"], r["prefilled"], r["typed"]) for r in found["rows"]]
     assert rows == [
         (sel.NOT_PREFILLED, "bank.account", 3, 0, 3),  # asked 3 times, never prefilled: share it next
@@ -84,7 +84,9 @@ def test_filters_and_the_sample_cap(world):
         (ENTERPRISE, "enterprise.name"),
     }
     latest_two = sel.prefill_by_field(sel.Filters(bundle_id=world.bundle_a.pk), sample=2)
-    assert latest_two["cases"] == 2 and latest_two["capped"]
+    assert latest_two["cases"] == 2 and latest_two["read"] == 2 and latest_two["capped"]
+    table = csv_export.prefill_fields_table({"prefill_by_field": latest_two})
+    assert "2" in table.note and table.note
     bank = next(r for r in latest_two["rows"] if r["key"] == "bank.account")
     assert bank["asked"] == 2  # the two latest (D3, D2), not D1
 
