@@ -93,3 +93,12 @@ def test_notice_json_button_for_staff_only(wired_demo, mother, client):
     client.force_login(get_user_model().objects.get(username="clerk-huangpu"))
     html = client.get(url).content.decode()
     assert "JSON 数据" in html and "format=json" in html and "接口文档" in html
+
+
+def test_english_page_reads_the_english_words(wired_demo, mother, client, monkeypatch, settings):
+    birth = dead_lettered(mother, monkeypatch)
+    client.force_login(mother)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    text = visible_text(client.get(f"/my/cases/{birth.case.number}/").content.decode())
+    assert "staff are dealing with it" in text and "Next:" in text
+    assert "dead_letter" not in text
