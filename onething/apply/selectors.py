@@ -25,6 +25,16 @@ def notice_materials(version: BundleVersion, answers: dict) -> list[NoticeMateri
     return version_notice(version=version, answers=answers).materials
 
 
+def missing_required_materials(*, draft: Draft) -> list[NoticeMaterial]:
+    """The draft's required material lines that nothing stands for: not held by the
+    government (an e-licence of the right holder, shared data), not uploaded, not declared
+    deferred (容缺) or pledged (告知承诺). A case submitted with any of them is not right
+    first time (docs/dashboard.md). Reads the one material decision."""
+    from onething.apply.materials import draft_decisions
+
+    return [decision.line for decision in draft_decisions(draft) if decision.missing]
+
+
 def drafts_of(*, user) -> QuerySet[Draft]:
     """The user's open drafts (not yet submitted, not expired)."""
     return (

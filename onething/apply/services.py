@@ -191,6 +191,9 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
         Draft.objects.filter(pk=draft.pk).update(failed_submissions=draft.failed_submissions + 1)
         draft.failed_submissions += 1
         raise SubmissionInvalid(errors)
+    # right first time so far: no failed attempt and no required material missing (a
+    # return for correction or a refusal at pre-review clears it: cases.transitions)
+    first_time_right = draft.failed_submissions == 0 and not selectors.missing_required_materials(draft=draft)
     # The number first, in its own statement: the day's counter row is locked only while it
     # counts, not for the whole submission, so submissions of a bundle do not queue behind
     # each other's commits. A submission that fails below leaves a gap in the day's numbers.
@@ -211,7 +214,11 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
                 idempotency_key=str(draft.idempotency_key),
                 field_count=len(form.fields),
                 prefilled_count=sum(1 for key in draft.prefilled if key in form.by_key),
-                first_time_right=draft.failed_submissions == 0,
+                first_time_right=first_time_right,
+                field_sources={
+                    f.key: (draft.prefilled[f.key].get("source") or "") if f.key in draft.prefilled else None
+                    for f in form.fields
+                },
             )
             locked.case = case
             locked.save(update_fields=["case", "updated_at"])

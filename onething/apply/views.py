@@ -233,6 +233,11 @@ def _case_context(case: Case, errors: dict) -> dict:
     named_fields = [c["key"] for c in correction.corrections if c["kind"] == "field"] if correction else []
     from onething.intake.selectors import outstanding_deferrals
 
+    material_names = (
+        {m.key: pick(m.name, m.name_en) for m in selectors.notice_materials(case.version, case.answers)}
+        if correction
+        else {}
+    )
     return {
         "case": case,
         "deferrals": outstanding_deferrals(case) if case.accepted_at else [],
@@ -243,6 +248,7 @@ def _case_context(case: Case, errors: dict) -> dict:
             {
                 "item": c,
                 "field": form.by_key.get(c["key"]) if c["kind"] == "field" else None,
+                "material_name": material_names.get(c["key"], "") if c["kind"] == "material" else "",
                 "value": case.data.get(c["key"], ""),
                 "error": errors.get(c["key"]),
             }
@@ -250,7 +256,7 @@ def _case_context(case: Case, errors: dict) -> dict:
         ],
         "named_fields": named_fields,
         "checks": list(case.material_checks.all()),
-        "item_cases": _item_case_rows(case),
+        "item_cases": _item_case_rows(case, compiled),
         "data_rows": data_rows(form, case.data),
     }
 
@@ -271,10 +277,13 @@ def data_rows(form, data: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def _item_case_rows(case: Case) -> list[dict]:
-    """Every item case with its history, in plain words, for the applicant."""
+def _item_case_rows(case: Case, compiled) -> list[dict]:
+    """Every item case with its history, in plain words, for the applicant: what its state
+    means and the next step (processing.plain); the internal label too, shown to staff only.
+    A supplement request's fields and materials by their names, not their keys."""
     from onething.oversight.models import AuditEvent
     from onething.processing.models import ItemCase
+    from onething.processing.plain import plain_item_state
     from onething.processing.selectors import item_cases_of_case
 
     labels = dict(ItemCase.State.choices) | dict(ItemCase.TimeStatus.choices)
@@ -283,5 +292,31 @@ def _item_case_rows(case: Case) -> list[dict]:
     history: dict[str, list] = {}
     for event in events:
         state = (event.after or {}).get("state") or event.action.rsplit(".", 1)[-1]
-        history.setdefault(event.object_id, []).append({"at": event.at, "label": labels.get(state, state)})
-    return [{"item_case": ic, "history": history.get(str(ic.pk), [])} for ic in item_cases]
+        plain = plain_item_state(state).as_dict()["title"] if state in ItemCase.State.values else labels.get(state)
+        history.setdefault(event.object_id, []).append(
+            {"at": event.at, "label": plain or "", "internal": labels.get(state, state)}
+        )
+    rows = []
+    for ic in item_cases:
+        row = {"item_case": ic, "history": history.get(str(ic.pk), []), "plain": plain_item_state(ic.state).as_dict()}
+        if ic.state == ItemCase.State.SUPPLEMENT:
+            row["asked"] = _supplement_names(compiled, ic)
+        rows.append(row)
+    return rows
+
+
+def _supplement_names(compiled, item_case) -> dict[str, list[tuple[str, str]]]:
+    """(key, name) of the fields and materials a supplement request asks for."""
+    item = compiled.items.get(item_case.item_code, {})
+    field_labels = {}
+    for field in item.get("fields", []):
+        element = compiled.elements.get(field.get("element", ""), {})
+        field_labels[field["name"]] = pick(element.get("label") or "", element.get("label_en"))
+    material_names = {
+        m["key"]: pick(m.get("name") or "", m.get("name_en")) for m in item.get("materials", []) if isinstance(m, dict)
+    }
+    asked = item_case.supplement or {}
+    return {
+        "fields": [(key, field_labels.get(key) or _("补充信息")) for key in asked.get("fields", [])],
+        "materials": [(key, material_names.get(key) or _("补充材料")) for key in asked.get("materials", [])],
+    }

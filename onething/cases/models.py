@@ -31,6 +31,10 @@ class Case(models.Model):
     field_count = models.PositiveIntegerField(_("表单字段数"), default=0)
     prefilled_count = models.PositiveIntegerField(_("预填字段数"), default=0)
     first_time_right = models.BooleanField(_("一次提交通过"), default=True)
+    # every field of the case's form: data-element key -> the source that prefilled it
+    # (e.g. "自然人基础信息库"), or null when the applicant typed it (the dashboard's
+    # prefill-by-field table); {} on cases submitted before it was recorded
+    field_sources = models.JSONField(_("字段预填来源"), default=dict, db_default=models.Value({}, models.JSONField()))
     idempotency_key = models.CharField(_("幂等键"), max_length=64)
     centre = models.ForeignKey(
         "intake.ServiceCentre",

@@ -25,11 +25,13 @@ def case_submit(
     field_count: int,
     prefilled_count: int,
     first_time_right: bool,
+    field_sources: dict | None = None,
     actor=None,
     number: str = "",
 ) -> Case:
     """Create a case in state ``submitted`` with its materials; one audit event. ``number``:
-    one the caller took beforehand (see ``apply.services.draft_submit``), else the next."""
+    one the caller took beforehand (see ``apply.services.draft_submit``), else the next.
+    ``field_sources``: every form field's key -> the source that prefilled it, or None."""
     case = Case.objects.create(
         number=number or next_case_number(bundle_code=version.bundle.code),
         version=version,
@@ -41,6 +43,7 @@ def case_submit(
         field_count=field_count,
         prefilled_count=prefilled_count,
         first_time_right=first_time_right,
+        field_sources=field_sources or {},
         idempotency_key=idempotency_key,
     )
     for material in materials:
@@ -126,8 +129,9 @@ def case_accept(*, case: Case, clerk, due_date, accepted_at) -> Case:
 
 @transaction.atomic
 def case_return(*, case: Case, clerk, note: str) -> Case:
-    """退回补正: back to the applicant with every correction named at once."""
-    changes = {} if case.owner_id else {"owner": clerk}
+    """退回补正: back to the applicant with every correction named at once. A returned
+    case is no longer right first time, whatever happens next."""
+    changes = {"first_time_right": False, **({} if case.owner_id else {"owner": clerk})}
     return _move(
         case=case,
         action="returned",
@@ -154,8 +158,8 @@ def case_resubmit(*, case: Case, applicant, data: dict) -> Case:
 
 @transaction.atomic
 def case_refuse(*, case: Case, clerk, reason: str) -> Case:
-    """不予受理, with the legal reason."""
-    changes = {"refusal_reason": reason, **({} if case.owner_id else {"owner": clerk})}
+    """不予受理, with the legal reason. A refused case was not accepted: not right first time."""
+    changes = {"refusal_reason": reason, "first_time_right": False, **({} if case.owner_id else {"owner": clerk})}
     return _move(
         case=case,
         action="refused",

@@ -1,4 +1,5 @@
-"""The gate of the staff pages: who may open them, and what of theirs the view needs."""
+"""The gate of the staff pages: who may open them, and what of theirs the view needs;
+and who is staff on the applicants' pages (sees internal codes, JSON and API links)."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -29,3 +30,15 @@ def role_required(resolve: Callable[[Any], Any], *, denied: str, attribute: str 
         return wrapper
 
     return decorator
+
+
+STAFF_ROLES = frozenset({"clerk", "officer", "admin"})
+
+
+def is_staff_user(user) -> bool:
+    """Staff: Django staff or superusers, window clerks, department officers and
+    administrators. Only they see internal codes (item codes, certificate types, states),
+    the JSON button and API links on the pages applicants use."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.is_superuser or getattr(user, "role", "") in STAFF_ROLES)

@@ -456,6 +456,7 @@ def window_intake(
         field_count=len(form.fields),
         prefilled_count=0,
         first_time_right=True,
+        field_sources=dict.fromkeys(form.by_key),
         actor=clerk,
     )
     case = transitions.case_route(case=case, centre=record.centre, actor=clerk)

@@ -46,6 +46,10 @@ def overview_data(filters: sel.Filters) -> dict:
     }
 
 
+def prefill_fields_data(filters: sel.Filters) -> dict:
+    return {"prefill_by_field": sel.prefill_by_field(filters)}
+
+
 def items_data(filters: sel.Filters) -> dict:
     rows = sel.item_rows(filters)
     return {"item_states": sel.item_states(filters, rows), "time_limits": sel.time_limits(filters, rows)}
@@ -114,6 +118,42 @@ def quality_table(data: dict) -> Table:
             _("通过率达标"),
         ],
         rows,
+    )
+
+
+def prefill_fields_table(data: dict) -> Table:
+    panel = data["prefill_by_field"]
+    note = (
+        _("按最近 %(read)s 件办件中记录了字段来源的 %(n)s 件统计（筛选范围内更早的办件未计入）")
+        % {"read": panel["read"], "n": panel["cases"]}
+        if panel["capped"]
+        else ""
+    )
+    return Table(
+        "prefill_fields",
+        _("预填：按数据来源和字段（先列申请人最常手填的）"),
+        [
+            _("数据来源"),
+            _("数据项"),
+            _("名称"),
+            _("询问件数"),
+            _("预填件数"),
+            _("预填率"),
+            _("申请人手填件数"),
+        ],
+        [
+            [
+                r["source"] if r["source"] != sel.NOT_PREFILLED else _("—（无数据来源预填）"),
+                r["key"],
+                r["label"],
+                r["asked"],
+                r["prefilled"],
+                _rate(r["rate"]),
+                r["typed"],
+            ]
+            for r in panel["rows"]
+        ],
+        note=note,
     )
 
 
@@ -301,6 +341,7 @@ TABLES: dict[str, TableSpec] = {
     "cases_over_time": TableSpec(overview_data, cases_over_time_table, case_level=True),
     "quality": TableSpec(overview_data, quality_table, case_level=True),
     "reductions": TableSpec(overview_data, reductions_table, case_level=True),
+    "prefill_fields": TableSpec(prefill_fields_data, prefill_fields_table, case_level=True),
     "item_states": TableSpec(items_data, item_states_table),
     "time_limits": TableSpec(items_data, time_limits_table),
     "attention": TableSpec(attention_data, attention_table),

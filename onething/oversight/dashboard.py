@@ -74,7 +74,8 @@ def _tables(names: list[str], data: dict) -> list[csv_export.Table]:
 @require_safe
 @dashboard_access
 def overview(request: HttpRequest) -> HttpResponse:
-    """Cases by bundle and channel over time; prefill and first-time-right; the four reductions."""
+    """Cases by bundle and channel over time; prefill and first-time-right; prefill by data
+    source and field; the four reductions."""
     if not request.viewer.sees_case_panels:
         return redirect("oversight:dashboard-items")
     filters = request.filters
@@ -147,6 +148,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "overview",
         figures=figures,
         tables=_tables(["cases_over_time", "quality", "reductions"], data),
+        prefill_fields=csv_export.prefill_fields_table(csv_export.prefill_fields_data(filters)),
         total=total,
         channels=over_time.totals_by_channel,
     )

@@ -30,7 +30,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from onething.cases.models import Case, CaseMaterial
-from onething.catalog.models import Bundle, BundleVersion, Department
+from onething.catalog.models import Bundle, BundleVersion, DataElement, Department
 from onething.intake.models import Clerk, ServiceCentre
 from onething.notice.selectors import compiled_version
 from onething.oversight.models import CLOSED_RECTIFICATION_STATES, Rating, Rectification
@@ -394,8 +394,10 @@ def cases_over_time(filters: Filters, day_rows: list[dict] | None = None) -> Cas
 
 def quality(filters: Filters, day_rows: list[dict] | None = None) -> list[dict]:
     """Per bundle and overall: prefill rate (Σ prefilled fields / Σ form fields) and
-    first-time-right rate (cases submitted without a failed attempt / cases), against
-    Shanghai's targets. The last row (bundle_id None) is the total."""
+    first-time-right rate (cases right first time / cases), against Shanghai's targets.
+    Right first time (``Case.first_time_right``): submitted without a failed attempt and
+    with no required material missing, and neither returned for correction nor refused
+    (docs/dashboard.md). The last row (bundle_id None) is the total."""
     day_rows = case_day_rows(filters) if day_rows is None else day_rows
     sums: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("cases", "fields", "prefilled", "ftr"), 0))
     for row in day_rows:
@@ -425,6 +427,70 @@ def quality(filters: Filters, day_rows: list[dict] | None = None) -> list[dict]:
             }
         )
     return result
+
+
+# --- panel: prefill by data source and field ("which data to share next") --------------------
+
+#: The prefill-by-field table reads the latest this many cases in the filters (a bounded
+#: read: a walk of the submission-time index that stops there, whatever the table's size).
+PREFILL_SAMPLE = 2_000
+#: The source column of fields no source prefilled.
+NOT_PREFILLED = "—"
+
+
+def prefill_by_field(filters: Filters, *, sample: int = PREFILL_SAMPLE) -> dict:
+    """Per data source and data-element key, over the latest ``sample`` cases in the
+    filters, those of them that recorded their fields (``Case.field_sources``; older cases
+    hold ``{}`` and are skipped here, not in SQL, so the read stays bounded): how many cases asked
+    the field, how many had it prefilled by that source, and the rate. A field no source
+    filled in any of them has one row with source ``NOT_PREFILLED``. Sorted by how many
+    cases the applicant typed it in (asked - prefilled), most first, then by the rate:
+    the frequently asked, least prefilled fields — the data to share next — come first."""
+    with without_jit():
+        latest = (
+            Case.objects.filter(_case_filter(filters))
+            .order_by("-submitted_at", "-id")
+            .values_list("field_sources", flat=True)
+        )
+        read = list(latest[: sample + 1])
+    capped = len(read) > sample
+    rows = [sources for sources in read[:sample] if sources]
+    asked: dict[str, int] = defaultdict(int)
+    filled: dict[tuple[str, str], int] = defaultdict(int)
+    for sources in rows:
+        for key, source in sources.items():
+            asked[key] += 1
+            if source is not None:
+                filled[(source, key)] += 1
+    labels = dict(DataElement.objects.filter(key__in=list(asked)).values_list("key", "label"))
+    per_key: dict[str, int] = defaultdict(int)
+    for (_source, key), n in filled.items():
+        per_key[key] += n
+    entries = [(source, key, n) for (source, key), n in filled.items()]
+    entries += [(NOT_PREFILLED, key, 0) for key in asked if not per_key[key]]
+    table = [
+        {
+            "source": source,
+            "key": key,
+            "label": labels.get(key, ""),
+            "asked": asked[key],
+            "prefilled": n,
+            "typed": asked[key] - per_key[key],
+            "rate": n / asked[key],
+        }
+        for source, key, n in entries
+    ]
+    table.sort(key=lambda r: (-r["typed"], r["rate"], r["source"], r["key"]))
+    sources: dict[str, int] = defaultdict(int)
+    for r in table:
+        sources[r["source"]] += r["prefilled"]
+    return {
+        "rows": table,
+        "cases": len(rows),
+        "read": min(len(read), sample),
+        "capped": capped,
+        "by_source": dict(sources),
+    }
 
 
 # --- panel: the four reductions achieved ------------------------------------------------------

@@ -129,17 +129,26 @@ def dispatch(*, item_case_id: int) -> str:
     try:
         reference = adapter_for(item_case.department).submit(item_case=item_case, callback_url=callback_url(item_case))
     except PermanentDispatchError as error:
-        transitions.move(item_case=item_case, action="dead_letter", last_error=f"permanent: {error}")
+        _dead_letter(item_case, f"permanent: {error}")
         return "dead"
     except TransientDispatchError as error:
         if item_case.attempts >= settings.DISPATCH_MAX_ATTEMPTS:
-            transitions.move(item_case=item_case, action="dead_letter", last_error=f"gave up: {error}")
+            _dead_letter(item_case, f"gave up: {error}")
             return "dead"
         transitions.move(item_case=item_case, action="dispatch_failed", last_error=f"transient: {error}")
         enqueue_dispatch(item_case.pk, countdown=retry_delay(item_case.attempts), case_number=item_case.case.number)
         return "retry"
     _dispatched(item_case, reference)
     return "dispatched"
+
+
+def _dead_letter(item_case: ItemCase, error: str) -> None:
+    """Give up dispatching: the item case waits for a person, and the case's owning clerk
+    and the administrators are told, once (the applicant reads "部门系统暂未接收，工作人员
+    正在处理": processing.plain)."""
+    with transaction.atomic():
+        if transitions.move(item_case=item_case, action="dead_letter", last_error=error):
+            _notify_dead_letter(item_case)
 
 
 def _dispatched(item_case: ItemCase, reference: str) -> None:
@@ -460,6 +469,36 @@ def _notify_supplement(item_case: ItemCase) -> None:
             subject="部门要求补正",
             body=f"办件 {case.number} 的“{item_case.item_name}”需要补正：{message}。请登录补充，办理时限暂停计算。",
             dedup_key=f"supplement:{item_case.pk}:{item_case.state_changed_at:%Y%m%d%H%M%S}:{recipient.pk}",
+            case_number=case.number,
+        )
+
+
+def dead_letter_recipients(case: Case) -> list:
+    """Who is told of a dead-lettered item case: the case's owning clerk (首问负责人) and
+    every active administrator (role admin, or superuser)."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()
+    admins = users.objects.filter(Q(role=users.Role.ADMIN) | Q(is_superuser=True), is_active=True).order_by("pk")
+    recipients = [case.owner] if case.owner_id else []
+    return recipients + [user for user in admins if user.pk != case.owner_id]
+
+
+def _notify_dead_letter(item_case: ItemCase) -> None:
+    from onething.notifications.services import notify
+
+    case = item_case.case
+    body = (
+        f"办件 {case.number} 的“{item_case.item_name}”（{item_case.department.name}）派发失败，已停止重试："
+        f"{item_case.last_error[:200]}。请在管理后台“派发失败”列表中重新派发或取消；申请人看到的是"
+        "“部门系统暂未接收，工作人员正在处理”。"
+    )
+    for recipient in dead_letter_recipients(case):
+        notify(
+            recipient=recipient,
+            subject="子件派发失败，待人工处理",
+            body=body,
+            dedup_key=f"dead-letter:{item_case.pk}:{item_case.state_changed_at:%Y%m%d%H%M%S%f}:{recipient.pk}",
             case_number=case.number,
         )
 

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from onething.apply import selectors, services
 from onething.apply.models import Draft
+from onething.apply.uploads import upload_create
 from onething.cases.models import Case
 from onething.catalog.selectors import published_version
 from onething.oversight.models import AuditEvent
@@ -81,8 +82,22 @@ def test_submit_creates_one_case_pinned_to_its_version(demo_bundles, datahub_set
 
 def test_first_time_right_when_the_first_submit_passes(demo_bundles, datahub_settings, mother):
     draft = start(mother)
+    for material in selectors.missing_required_materials(draft=draft):
+        upload = upload_create(owner=mother, file=SimpleUploadedFile(f"{material.key}.pdf", PDF))
+        services.draft_attach(draft=draft, material_key=material.key, upload=upload)
     case = services.draft_submit(draft=draft, raw_data=complete(draft))
     assert case.first_time_right is True
+
+
+def test_the_case_records_which_source_prefilled_each_field(demo_bundles, datahub_settings, mother):
+    draft = start(mother)
+    case = services.draft_submit(draft=draft, raw_data=complete(draft))
+    form = selectors.form_for(version=draft.version, answers=draft.answers)
+    assert set(case.field_sources) == set(form.by_key)
+    assert case.field_sources["applicant.name"] == "自然人基础信息库"
+    typed = [key for key in form.by_key if key not in draft.prefilled]
+    assert typed and all(case.field_sources[key] is None for key in typed)
+    assert sum(1 for source in case.field_sources.values() if source) == case.prefilled_count
 
 
 def test_case_numbers_follow_a_daily_sequence(demo_bundles, datahub_settings, mother, other_citizen):

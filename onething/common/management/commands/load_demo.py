@@ -33,12 +33,21 @@ class DemoAccount:
     description: str
     mobile: str = ""
     staff: bool = False
+    email: str = ""
 
 
 # The citizens and the enterprise are identities the data hub knows (services/datahub),
 # so their forms prefill and their e-licences attach.
 DEMO_ACCOUNTS = [
-    DemoAccount("admin", ADMIN_PASSWORD, "admin", "系统管理员", "管理员 administrator (/admin/)", staff=True),
+    DemoAccount(
+        "admin",
+        ADMIN_PASSWORD,
+        "admin",
+        "系统管理员",
+        "管理员 administrator (/admin/)",
+        staff=True,
+        email="admin@demo.onething.example",  # told of dead-lettered item cases
+    ),
     DemoAccount(
         hub.MOTHER.id_number,
         DEMO_PASSWORD,
@@ -154,7 +163,12 @@ class Command(BaseCommand):
         user, created = get_user_model().objects.get_or_create(username=account.username)
         if not created:
             return
-        user.role, user.full_name, user.mobile = account.role, account.full_name, account.mobile
+        user.role, user.full_name, user.mobile, user.email = (
+            account.role,
+            account.full_name,
+            account.mobile,
+            account.email,
+        )
         user.is_staff = user.is_superuser = account.staff
         if account.role in {"citizen", "enterprise"}:
             user.id_number, user.real_name_verified = account.username, True
