@@ -663,6 +663,6 @@ def provisional_dates_recompute(*, year: int) -> int:
                     obj=case,
                     before=before,
                     after=after,
-                    note=f"录入 {year} 年节假日安排后重算暂定期限 / provisional dates recomputed with the {year} schedule",
+                    note=f"录入 {year} 年节假日安排后重算暂定期限 / recomputed with the {year} holiday schedule",
                 )
     return changed_cases

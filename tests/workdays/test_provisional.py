@@ -154,7 +154,9 @@ def test_dispatch_into_2027_stores_a_provisional_due_date(demo_bundles, datahub_
     )
     processing_services._dispatched(item_case, "DEPT-REF-1")
     item_case.refresh_from_db()
-    assert (item_case.due_date, item_case.due_date_provisional) == due_after(start=MONDAY, days=item_case.committed_days)
+    assert (item_case.due_date, item_case.due_date_provisional) == due_after(
+        start=MONDAY, days=item_case.committed_days
+    )
     assert item_case.due_date_provisional
 
 
