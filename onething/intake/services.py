@@ -142,8 +142,10 @@ def prereview(*, case: Case) -> list[Finding]:
                 Finding(
                     "warning",
                     "deferred",
-                    f"“{check.name}”申请容缺，补交期限 {check.due_date:%Y-%m-%d}",
-                    f"{check.key} deferred until {check.due_date}",
+                    f"“{check.name}”申请容缺，补交期限 {check.due_date:%Y-%m-%d}"
+                    + ("（暂定）" if check.due_provisional else ""),
+                    f"{check.key} deferred until {check.due_date}"
+                    + (" (provisional)" if check.due_provisional else ""),
                     check.key,
                 )
             )
