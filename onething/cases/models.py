@@ -54,6 +54,11 @@ class Case(models.Model):
     )
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     due_date = models.DateField(_("承诺办结日期"), null=True, blank=True)
+    due_date_provisional = models.BooleanField(
+        _("承诺办结日期暂定"),
+        default=False,
+        help_text=_("期限跨入尚未录入节假日安排的年份，按周末暂定计算；录入该年安排后自动重算"),
+    )
     refusal_reason = models.TextField(_("不予受理理由"), blank=True)
     deferral_overdue = models.BooleanField(_("容缺材料逾期"), default=False, db_index=True)
     concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)

@@ -115,15 +115,21 @@ def case_route(*, case: Case, centre, actor=None) -> Case:
 
 
 @transaction.atomic
-def case_accept(*, case: Case, clerk, due_date, accepted_at) -> Case:
-    """受理: the accepting clerk becomes the case's first-contact owner (首问负责)."""
+def case_accept(*, case: Case, clerk, due_date, accepted_at, due_date_provisional: bool = False) -> Case:
+    """受理: the accepting clerk becomes the case's first-contact owner (首问负责).
+    ``due_date_provisional``: the due date reaches a year without a holiday schedule."""
     return _move(
         case=case,
         action="accepted",
         allowed={Case.State.SUBMITTED},
         to=Case.State.ACCEPTED,
         actor=clerk,
-        changes={"owner": clerk, "accepted_at": accepted_at, "due_date": due_date},
+        changes={
+            "owner": clerk,
+            "accepted_at": accepted_at,
+            "due_date": due_date,
+            "due_date_provisional": due_date_provisional,
+        },
     )
 
 

@@ -7,6 +7,11 @@ several places costs one check round per process every few seconds and the endpo
 hangs. The answer says only ok/fail per check (no host names, URLs or error texts: it is
 unauthenticated); the reason goes to the log.
 
+A warning is not a failure: ``"warnings"`` (present only when there is one) says e.g. that
+the working-day calendar's holiday schedule ends within 60 days
+(``{"workday_schedule": {"last_day": "2026-12-31", "days_left": 24}}``); the status stays
+"ok" and the code 200.
+
 ``?scope=web`` checks only the database and the broker: use it for a web server's
 readiness probe, so that a dead worker pool does not take every web server out of the
 load balancer (watch the workers through the full check or the metrics instead).
@@ -151,9 +156,28 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+def warnings() -> dict[str, Any]:
+    """What an administrator must do soon, without failing the check (never raises)."""
+    found: dict[str, Any] = {}
+    try:
+        from onething.workdays.selectors import schedule_warning
+
+        warning = schedule_warning()
+    except Exception as err:
+        log.warning("health warning workday_schedule unavailable: %s: %s", type(err).__name__, err)
+        return found
+    if warning is not None:
+        found["workday_schedule"] = {
+            "last_day": warning.last_day.isoformat() if warning.last_day else None,
+            "days_left": warning.days_left,
+        }
+    return found
+
+
 def health(*, checks: tuple[str, ...] = CHECKS) -> dict[str, Any]:
-    """{"status": "ok" | "fail", "checks": {name: "ok" | "fail"}}; the workers check is
-    skipped (reported "fail") when the broker itself is unreachable."""
+    """{"status": "ok" | "fail", "checks": {name: "ok" | "fail"}} and, when there are any,
+    "warnings" (see ``warnings``); the workers check is skipped (reported "fail") when the
+    broker itself is unreachable. Warnings never change the status."""
     results: dict[str, str] = {}
     for name in checks:
         if name == "workers" and results.get("broker") == "fail":
@@ -161,7 +185,12 @@ def health(*, checks: tuple[str, ...] = CHECKS) -> dict[str, Any]:
             continue
         results[name] = "ok" if run_check(name).ok else "fail"
     status = "ok" if all(value == "ok" for value in results.values()) else "fail"
-    return {"status": status, "checks": results}
+    body: dict[str, Any] = {"status": status, "checks": results}
+    if results.get("database") == "ok":
+        found = warnings()
+        if found:
+            body["warnings"] = found
+    return body
 
 
 @never_cache

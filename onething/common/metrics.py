@@ -193,6 +193,22 @@ def _health_metrics() -> Iterator[Metric]:
     yield family
 
 
+def _workday_metrics() -> Iterator[Metric]:
+    """Days until the last day with a holiday schedule (negative after it); the oversight
+    pages and /healthz warn from 60 days on (onething.workdays.selectors.schedule_warning)."""
+    from onething.workdays.services import last_scheduled_day
+
+    last_day = last_scheduled_day()
+    if last_day is None:
+        return
+    yield GaugeMetricFamily(
+        "onething_workday_schedule_days_left",
+        "Days from today to the last day of the latest year with a holiday schedule (工作日历); "
+        "enter the next year before it reaches 0 (warned from 60).",
+        value=(last_day - timezone.localdate()).days,
+    )
+
+
 class DatabaseCollector:
     """Everything above, collected once per scrape."""
 
@@ -203,6 +219,7 @@ class DatabaseCollector:
         yield from _item_case_metrics(now)
         yield from _queue_lengths()
         yield from _health_metrics()
+        yield from _workday_metrics()
         yield GaugeMetricFamily(
             "onething_metrics_scrape_duration_seconds",
             "Time spent computing these metrics.",

@@ -69,7 +69,11 @@ def receipt_pdf(*, case: Case) -> bytes:
         Spacer(1, 4),
         P(_("一件事：%(name)s") % {"name": escape(bundle)}, s["base"]),
         P(_("受理时间：%(time)s") % {"time": _datetime(case.accepted_at)}, s["base"]),
-        P(_("承诺办结日期：%(date)s（按工作日计算）") % {"date": _date(case.due_date)}, s["strong"]),
+        P(
+            _("承诺办结日期：%(date)s（按工作日计算）") % {"date": _date(case.due_date)}
+            + (_("（暂定）") if case.due_date_provisional else ""),
+            s["strong"],
+        ),
     ]
     qr_block = [_qr(url), P(_("扫码查询办理进度"), s["qr_caption"])]
     top = Table([[number_block, qr_block]], colWidths=[(174 - QR_SIZE_MM - 6) * mm, (QR_SIZE_MM + 6) * mm])
@@ -326,6 +330,8 @@ def _material_rows(case: Case) -> list[tuple[MaterialCheck, str, str]]:
                 note = _("已于 %(date)s 补交") % {"date": _date(timezone.localtime(check.supplied_at).date())}
             else:
                 note = _("容缺受理，请于 %(date)s 前补交") % {"date": _date(check.due_date)}
+                if check.due_date_provisional:
+                    note += _("（暂定）")
             rows.append((1, check, _("容缺后补"), note))
         else:
             rows.append((2, check, _("告知承诺"), _("告知承诺，事后核查")))

@@ -11,6 +11,7 @@ from datetime import date
 
 from onething.intake.models import MaterialCheck
 from onething.notice.engine import NoticeMaterial
+from onething.workdays.services import DueDate
 
 PRESENT = {
     MaterialCheck.Outcome.ORIGINAL_SIGHTED,
@@ -53,16 +54,23 @@ class PlannedCheck:
     outcome: str
     due_date: date | None
     pledge_text: str
+    due_provisional: bool = False  # the default deadline reaches a year without a schedule
 
 
-def deferral_window(*, today: date, committed_days: int) -> tuple[date, date]:
+def deferral_window(*, today: date, committed_days: int) -> tuple[DueDate, DueDate]:
     """(default deadline, latest deadline) for a deferred material: 5 working days,
-    never later than the committed time limit of the items that need it."""
-    from onething.workdays.services import add_working_days
+    never later than the committed time limit of the items that need it. A year without
+    a holiday schedule is counted as plain weekends (``DueDate.provisional``)."""
+    from onething.workdays.services import due_after
 
-    latest = add_working_days(start=today, days=committed_days)
-    default = add_working_days(start=today, days=min(DEFAULT_DEFERRAL_WORKING_DAYS, committed_days))
-    return min(default, latest), latest
+    latest = due_after(start=today, days=committed_days)
+    default = due_after(start=today, days=min(DEFAULT_DEFERRAL_WORKING_DAYS, committed_days))
+    return (default if default.day <= latest.day else latest), latest
+
+
+def deferral_limit(*, line: NoticeMaterial, committed_days: dict[str, int]) -> int:
+    """The committed limit (working days) of the items that need this material."""
+    return min((committed_days[code] for code in line.needed_by), default=DEFAULT_DEFERRAL_WORKING_DAYS)
 
 
 def decide(
@@ -84,7 +92,7 @@ def decide(
         if not line.required:
             continue
         decision = checklist.get(line.key)
-        limit = min((committed_days[code] for code in line.needed_by), default=DEFAULT_DEFERRAL_WORKING_DAYS)
+        limit = deferral_limit(line=line, committed_days=committed_days)
         check, problem = _decide_one(line, decision, limit, dishonest, today)
         if problem:
             problems.append(problem)
@@ -116,14 +124,15 @@ def _decide_one(line: NoticeMaterial, decision: Decision | None, limit: int, dis
                 "credit_unknown", "暂时无法核查信用记录，不能容缺受理", "the credit record cannot be checked now"
             )
         default, latest = deferral_window(today=today, committed_days=limit)
-        due = decision.due_date or default
-        if due <= today or due > latest:
+        due = decision.due_date or default.day
+        if due <= today or due > latest.day:
             return refuse(
                 "bad_deadline",
-                f"补交期限须晚于今天且不晚于 {latest:%Y-%m-%d}（事项承诺时限）",
-                f"the deadline must be after today and no later than {latest}",
+                f"补交期限须晚于今天且不晚于 {latest.day:%Y-%m-%d}（事项承诺时限）",
+                f"the deadline must be after today and no later than {latest.day}",
             )
-        return PlannedCheck(line.key, line.name, outcome, due, ""), None
+        provisional = decision.due_date is None and default.provisional  # a date the clerk chose is kept
+        return PlannedCheck(line.key, line.name, outcome, due, "", due_provisional=provisional), None
     if outcome == MaterialCheck.Outcome.PLEDGED:
         if not line.pledgeable:
             return refuse("not_pledgeable", "此材料不适用告知承诺", "this material cannot be replaced by a pledge")

@@ -59,6 +59,11 @@ class MaterialCheck(models.Model):
     name = models.CharField(_("材料名称"), max_length=200)
     outcome = models.CharField(_("核验结果"), max_length=20, choices=Outcome.choices)
     due_date = models.DateField(_("补交期限"), null=True, blank=True)
+    due_date_provisional = models.BooleanField(
+        _("补交期限暂定"),
+        default=False,
+        help_text=_("期限跨入尚未录入节假日安排的年份，按周末暂定计算；录入该年安排后自动重算"),
+    )
     supplied_at = models.DateTimeField(_("补交时间"), null=True, blank=True)
     supplied_upload = models.ForeignKey("apply.Upload", null=True, blank=True, on_delete=models.PROTECT)
     pledge_text = models.TextField(_("承诺内容"), blank=True)

@@ -19,7 +19,7 @@ from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
 from onething.catalog import situations
 from onething.intake import selectors
-from onething.intake.materials import Decision, PlannedCheck, decide
+from onething.intake.materials import Decision, PlannedCheck, decide, deferral_limit, deferral_window
 from onething.intake.models import Clerk, CorrectionRequest, MaterialCheck
 from onething.notice.selectors import InvalidAnswers, compiled_version
 from onething.oversight import audit
@@ -31,6 +31,9 @@ SOURCE_TO_OUTCOME = {
     CaseMaterial.Source.DEFERRED: MaterialCheck.Outcome.DEFERRED,
     CaseMaterial.Source.PLEDGED: MaterialCheck.Outcome.PLEDGED,
 }
+
+
+PROVISIONAL_NOTE = "（暂定，待录入当年节假日安排后确定）"
 
 
 class AcceptanceRefused(Exception):
@@ -67,6 +70,7 @@ class AcceptanceOutcome:
     checks: list[PlannedCheck] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
     due_date: date | None = None
+    due_provisional: bool = False  # the due date reaches a year without a holiday schedule
 
     @property
     def acceptable(self) -> bool:
@@ -102,29 +106,25 @@ def evaluate_acceptance(
     *, case: Case, checklist: dict[str, Decision], today: date | None = None, dishonest: bool | None = None
 ) -> AcceptanceOutcome:
     """Would the case be accepted with this checklist? Data and materials, every problem.
-    A deadline that reaches a year with no holiday schedule is a problem too (stated, so
-    the clerk can tell the administrator), never a silent weekend-only count."""
-    from onething.workdays.services import NoScheduleForYear, add_working_days
+    A deadline that reaches a year with no holiday schedule never stops acceptance: it is
+    counted with weekends only and marked provisional (``due_provisional``, shown as
+    “暂定”), and recomputed when the year's schedule is entered."""
+    from onething.workdays.services import due_after
 
     today = today or timezone.localdate()
     form = form_for(version=case.version, answers=case.answers)
     _, errors = validate(form, case.data)
     problems = [{"key": key, **error.as_dict()} for key, error in errors.items()]
-    try:
-        checks, material_problems = decide(
-            requirements=selectors.requirements(case),
-            committed_days=selectors.committed_days(case),
-            checklist=checklist,
-            dishonest=dishonest if dishonest is not None else applicant_dishonest(id_number=_holder_id(case)),
-            today=today,
-        )
-        due = add_working_days(start=today, days=selectors.bundle_days(case))
-    except NoScheduleForYear as missing:
-        message, _, message_en = str(missing).partition(" / ")
-        problems.append({"key": "", "code": "no_schedule", "message": message, "message_en": message_en})
-        return AcceptanceOutcome(problems=problems)
+    checks, material_problems = decide(
+        requirements=selectors.requirements(case),
+        committed_days=selectors.committed_days(case),
+        checklist=checklist,
+        dishonest=dishonest if dishonest is not None else applicant_dishonest(id_number=_holder_id(case)),
+        today=today,
+    )
+    due = due_after(start=today, days=selectors.bundle_days(case))
     problems += [p.as_dict() for p in material_problems]
-    return AcceptanceOutcome(checks=checks, problems=problems, due_date=due)
+    return AcceptanceOutcome(checks=checks, problems=problems, due_date=due.day, due_provisional=due.provisional)
 
 
 def _holder_id(case: Case) -> str:
@@ -142,8 +142,10 @@ def prereview(*, case: Case) -> list[Finding]:
                 Finding(
                     "warning",
                     "deferred",
-                    f"“{check.name}”申请容缺，补交期限 {check.due_date:%Y-%m-%d}",
-                    f"{check.key} deferred until {check.due_date}",
+                    f"“{check.name}”申请容缺，补交期限 {check.due_date:%Y-%m-%d}"
+                    + ("（暂定）" if check.due_provisional else ""),
+                    f"{check.key} deferred until {check.due_date}"
+                    + (" (provisional)" if check.due_provisional else ""),
                     check.key,
                 )
             )
@@ -206,7 +208,13 @@ def case_accept(*, case: Case, clerk, checklist: dict[str, Decision] | None = No
     if not outcome.acceptable:
         raise AcceptanceRefused(outcome.problems)
     with transaction.atomic():
-        case = transitions.case_accept(case=case, clerk=clerk, due_date=outcome.due_date, accepted_at=timezone.now())
+        case = transitions.case_accept(
+            case=case,
+            clerk=clerk,
+            due_date=outcome.due_date,
+            due_date_provisional=outcome.due_provisional,
+            accepted_at=timezone.now(),
+        )
         now = timezone.now()
         MaterialCheck.objects.bulk_create(
             [
@@ -216,14 +224,19 @@ def case_accept(*, case: Case, clerk, checklist: dict[str, Decision] | None = No
                     name=c.name,
                     outcome=c.outcome,
                     due_date=c.due_date,
+                    due_date_provisional=c.due_provisional,
                     pledge_text=c.pledge_text,
                     pledge_signed_at=now if c.pledge_text else None,
                 )
                 for c in outcome.checks
             ]
         )
+        provisional = PROVISIONAL_NOTE if case.due_date_provisional else ""
         _notify_applicant(
-            case, "accepted", "您的申请已受理", f"办件 {case.number} 已受理，承诺办结日期 {case.due_date:%Y-%m-%d}。"
+            case,
+            "accepted",
+            "您的申请已受理",
+            f"办件 {case.number} 已受理，承诺办结日期 {case.due_date:%Y-%m-%d}{provisional}。",
         )
         from onething.processing.services import case_split  # 一网办理 starts at acceptance
 
@@ -686,10 +699,10 @@ def deferred_remind(*, today: date | None = None) -> int:
     """Remind applicants of deferred materials due within two working days. Once each:
     the notification's dedup key names the material and its deadline."""
     from onething.notifications.services import notify
-    from onething.workdays.services import add_working_days
+    from onething.workdays.services import due_after
 
     today = today or timezone.localdate()
-    horizon = add_working_days(start=today, days=REMINDER_WORKING_DAYS)
+    horizon = due_after(start=today, days=REMINDER_WORKING_DAYS).day
     due_soon = selectors.outstanding_checks_all().filter(due_date__gte=today, due_date__lte=horizon)
     due_soon = due_soon.select_related("case__applicant")
     sent = 0
@@ -746,3 +759,77 @@ def _notify_applicant(case: Case, event: str, subject: str, body: str) -> None:
         dedup_key=f"case-{event}:{case.number}",
         case_number=case.number,
     )
+
+
+# --- provisional dates, once the year's holiday schedule is entered ------------------------
+
+
+def provisional_dates_recompute(*, year: int) -> int:
+    """Recompute every stored provisional date on or after 1 January ``year`` — the case's
+    committed date, its item cases' dates and its deferral deadlines — from where each was
+    counted (the acceptance day, the dispatch day) and its working days, now that ``year``
+    has a schedule. A date stays provisional while another year it reaches is still
+    missing. One audit event per changed case, in the caller's transaction (the one that
+    saves the schedule). Returns the number of changed cases."""
+    from onething.processing.models import ItemCase
+    from onething.workdays.services import due_after
+
+    first = date(year, 1, 1)
+    items = ItemCase.objects.filter(due_date_provisional=True, due_date__gte=first, dispatched_at__isnull=False)
+    checks = MaterialCheck.objects.filter(due_date_provisional=True, due_date__gte=first)
+    case_ids = (
+        set(Case.objects.filter(due_date_provisional=True, due_date__gte=first).values_list("pk", flat=True))
+        | set(items.values_list("case_id", flat=True))
+        | set(checks.values_list("case_id", flat=True))
+    )
+    changed_cases = 0
+    with transaction.atomic():
+        for case in Case.objects.filter(pk__in=case_ids).select_related("version").order_by("pk"):
+            before: dict = {}
+            after: dict = {}
+
+            def note(label: str, old_day: date, new, before=before, after=after) -> bool:
+                if (old_day, True) == (new.day, new.provisional):
+                    return False
+                before[label] = {"due_date": old_day.isoformat(), "provisional": True}
+                after[label] = {"due_date": new.day.isoformat(), "provisional": new.provisional}
+                return True
+
+            accepted_on = timezone.localdate(case.accepted_at) if case.accepted_at else None
+            if case.due_date_provisional and case.due_date and case.due_date >= first and accepted_on:
+                new = due_after(start=accepted_on, days=selectors.bundle_days(case))
+                if note("case", case.due_date, new):
+                    Case.objects.filter(pk=case.pk).update(due_date=new.day, due_date_provisional=new.provisional)
+            for item_case in items.filter(case=case):
+                started = timezone.localdate(item_case.dispatched_at)
+                new = due_after(start=started, days=item_case.committed_days + item_case.paused_working_days)
+                if note(f"item:{item_case.item_code}", item_case.due_date, new):
+                    ItemCase.objects.filter(pk=item_case.pk).update(
+                        due_date=new.day, due_date_provisional=new.provisional
+                    )
+            case_checks = list(checks.filter(case=case))
+            if case_checks and accepted_on:
+                lines = {line.key: line for line in selectors.requirements(case)}
+                committed = selectors.committed_days(case)
+                for check in case_checks:
+                    line = lines.get(check.key)
+                    if line is None:
+                        continue
+                    default, _latest = deferral_window(
+                        today=accepted_on, committed_days=deferral_limit(line=line, committed_days=committed)
+                    )
+                    if note(f"material:{check.key}", check.due_date, default):
+                        MaterialCheck.objects.filter(pk=check.pk).update(
+                            due_date=default.day, due_date_provisional=default.provisional
+                        )
+            if after:
+                changed_cases += 1
+                audit.record(
+                    action="case.due_dates_recomputed",
+                    case_number=case.number,
+                    obj=case,
+                    before=before,
+                    after=after,
+                    note=f"录入 {year} 年节假日安排后重算暂定期限 / recomputed with the {year} holiday schedule",
+                )
+    return changed_cases

@@ -325,7 +325,11 @@ def case_accept(request: HttpRequest, number: str) -> HttpResponse:
     messages.success(
         request,
         _("已受理，办件编号 %(number)s，承诺办结日期 %(due)s")
-        % {"number": case.number, "due": f"{case.due_date:%Y-%m-%d}" if case.due_date else "-"},
+        % {
+            "number": case.number,
+            "due": (f"{case.due_date:%Y-%m-%d}" if case.due_date else "-")
+            + (_("（暂定）") if case.due_date_provisional else ""),
+        },
     )
     return redirect("intake:case", number=case.number)
 

@@ -83,6 +83,11 @@ class ItemCase(models.Model):
     dispatched_at = models.DateTimeField(_("派发时间"), null=True, blank=True)
     concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     due_date = models.DateField(_("承诺办结日期"), null=True, blank=True)
+    due_date_provisional = models.BooleanField(
+        _("承诺办结日期暂定"),
+        default=False,
+        help_text=_("期限跨入尚未录入节假日安排的年份，按周末暂定计算；录入该年安排后自动重算"),
+    )
     paused_since = models.DateField(_("暂停计时起"), null=True, blank=True)
     paused_working_days = models.PositiveIntegerField(_("暂停工作日数"), default=0)
     time_status = models.CharField(

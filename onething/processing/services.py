@@ -152,14 +152,17 @@ def _dead_letter(item_case: ItemCase, error: str) -> None:
 
 
 def _dispatched(item_case: ItemCase, reference: str) -> None:
-    from onething.workdays.services import NoScheduleForYear, add_working_days
+    from onething.workdays.services import due_after
 
-    today = timezone.localdate()
-    try:
-        due = add_working_days(start=today, days=item_case.committed_days)
-    except NoScheduleForYear:
-        due = None  # stated on the oversight view as "no schedule"; never guessed from weekends
-    details = {"reference": reference, "dispatched_at": timezone.now(), "due_date": due}
+    # a year without a holiday schedule is counted with weekends only and marked provisional
+    # (shown as 暂定); entering the year's schedule recomputes it (intake.services)
+    due = due_after(start=timezone.localdate(), days=item_case.committed_days)
+    details = {
+        "reference": reference,
+        "dispatched_at": timezone.now(),
+        "due_date": due.day,
+        "due_date_provisional": due.provisional,
+    }
     if not transitions.move(item_case=item_case, action="dispatched", last_error="", **details):
         # the department's answer overtook us (callback before this commit): keep its state
         ItemCase.objects.filter(pk=item_case.pk, reference="").update(**details)
@@ -260,14 +263,15 @@ def _resume(item_case: ItemCase, today: date) -> dict:
     """Stop the pause of the time limit that a supplement request started."""
     if item_case.paused_since is None:
         return {}
-    from onething.workdays.services import NoScheduleForYear, add_working_days, working_days_between
+    from onething.workdays.services import count_working_days, due_after
 
-    try:
-        paused = working_days_between(start=item_case.paused_since, end=today)
-        due = add_working_days(start=item_case.due_date, days=paused) if item_case.due_date else None
-    except NoScheduleForYear:
-        paused, due = 0, item_case.due_date
-    return {"paused_since": None, "paused_working_days": item_case.paused_working_days + paused, "due_date": due}
+    paused = count_working_days(start=item_case.paused_since, end=today)  # weekends only in an unknown year
+    changes = {"paused_since": None, "paused_working_days": item_case.paused_working_days + paused.days}
+    if item_case.due_date:
+        due = due_after(start=item_case.due_date, days=paused.days)
+        changes["due_date"] = due.day
+        changes["due_date_provisional"] = item_case.due_date_provisional or due.provisional or paused.provisional
+    return changes
 
 
 def _fan_in(case: Case, item_cases: list[ItemCase]) -> None:

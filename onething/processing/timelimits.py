@@ -14,14 +14,15 @@ OPEN = [ItemCase.State.RECEIVED, ItemCase.State.IN_PROGRESS]
 
 def time_status(*, item_case: ItemCase, today: date) -> str:
     """normal, warning or overdue for an item case being worked (paused ones keep theirs)."""
-    from onething.workdays.services import working_days_between
+    from onething.workdays.services import count_working_days
 
     if item_case.dispatched_at is None or item_case.due_date is None:
         return item_case.time_status
     if today > item_case.due_date:
         return ItemCase.TimeStatus.OVERDUE
     start = timezone.localtime(item_case.dispatched_at).date()
-    used = working_days_between(start=start, end=today) - item_case.paused_working_days
+    # a year without a holiday schedule counts weekends only, like the provisional due date
+    used = count_working_days(start=start, end=today).days - item_case.paused_working_days
     limit = max(item_case.committed_days, 1)
     return ItemCase.TimeStatus.WARNING if used >= WARNING_SHARE * limit else ItemCase.TimeStatus.NORMAL
 
@@ -30,15 +31,11 @@ def mark_time_limits(*, today: date | None = None) -> dict[str, int]:
     """Update every open item case's light; notify the department's officers when an item
     case turns yellow or red (once per colour: the notification key names it)."""
     from onething.notifications.services import notify
-    from onething.workdays.services import NoScheduleForYear
 
     today = today or timezone.localdate()
     changed = {"warning": 0, "overdue": 0}
     for item_case in ItemCase.objects.filter(state__in=OPEN).select_related("case", "department"):
-        try:
-            status = time_status(item_case=item_case, today=today)
-        except NoScheduleForYear:
-            continue
+        status = time_status(item_case=item_case, today=today)
         if status == item_case.time_status or status == ItemCase.TimeStatus.NORMAL:
             continue
         if ItemCase.objects.filter(pk=item_case.pk, time_status=item_case.time_status).update(time_status=status):

@@ -16,7 +16,7 @@ from django.urls import path, reverse
 
 from onething.workdays.forms import YearScheduleForm
 from onething.workdays.models import CalendarDay, CalendarYear
-from onething.workdays.services import ScheduleInvalid, schedule_problems, set_year_schedule
+from onething.workdays.services import ScheduleInvalid, recompute_provisional, schedule_problems, set_year_schedule
 
 
 class CalendarDayFormSet(BaseInlineFormSet):
@@ -82,6 +82,10 @@ class CalendarYearAdmin(admin.ModelAdmin):
         if year.source != CalendarYear.Source.ADMIN and any(formset.has_changed() for formset in formsets):
             year.source = CalendarYear.Source.ADMIN
             year.save(update_fields=["source", "updated"])
+        if any(formset.has_changed() for formset in formsets) or not change:
+            recomputed = recompute_provisional(year=year.year)  # in the admin's transaction
+            if recomputed:
+                self.message_user(request, f"已重算 {recomputed} 个办件的暂定期限。", messages.INFO)
 
     def get_urls(self):
         custom = [
@@ -110,6 +114,8 @@ class CalendarYearAdmin(admin.ModelAdmin):
                         problems = invalid.problems
                     else:
                         summary = f"{len(holidays)} 个放假工作日，{len(workdays)} 个调休上班日"
+                        if row.recomputed_cases:
+                            summary += f"；已重算 {row.recomputed_cases} 个办件的暂定期限"
                         self.log_change(request, row, f"录入年度安排：{summary}")
                         self.message_user(request, f"已录入 {row.year} 年节假日安排：{summary}。", messages.SUCCESS)
                         return HttpResponseRedirect(reverse("admin:workdays_calendaryear_change", args=[row.pk]))

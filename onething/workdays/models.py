@@ -1,8 +1,9 @@
 """Working-day calendar models.
 
 A ``CalendarYear`` row says "this year's schedule is known"; its ``CalendarDay`` rows are
-the exceptions to the plain Monday–Friday week. A year without a row is unknown, and
-calculations touching it fail (see ``services.NoScheduleForYear``).
+the exceptions to the plain Monday–Friday week. A year without a row is unknown: exact
+calculations touching it fail (``services.NoScheduleForYear``), deadlines are provisional
+(``services.due_after``).
 """
 
 from django.core.validators import MaxValueValidator, MinValueValidator

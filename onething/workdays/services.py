@@ -11,8 +11,13 @@ transaction commits. Other processes (web workers, Celery) compare a cheap datab
 (number of years, latest ``CalendarYear.updated``) at most every
 ``settings.WORKDAYS_CACHE_SECONDS`` (default 60) seconds and reload when it changed.
 
-Every calculation raises ``NoScheduleForYear`` when it touches a year that has no
-``CalendarYear`` row: such a year is unknown, never “plain weekends”.
+The exact calculations raise ``NoScheduleForYear`` when they touch a year that has no
+``CalendarYear`` row: such a year is unknown, never silently “plain weekends”. Deadlines
+that must be set anyway (acceptance, dispatch, deferrals) use ``due_after`` and
+``count_working_days`` instead: they count a year without a schedule as plain weekends
+and say so (``provisional=True``); the caller stores the flag and shows “（暂定）”, and
+``set_year_schedule`` sends ``schedule_entered`` so that the stored provisional dates
+are recomputed when the State Council's schedule is entered.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ import time
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max
+from django.dispatch import Signal
 
 from onething.workdays.models import MAX_YEAR, MIN_YEAR, CalendarDay, CalendarYear
 
@@ -54,6 +61,25 @@ class ScheduleInvalid(Exception):
         super().__init__("；".join(self.problems))
 
 
+class DueDate(NamedTuple):
+    """A date counted in working days; ``provisional`` when a year it crosses has no
+    schedule and was counted as plain weekends (暂定)."""
+
+    day: date
+    provisional: bool
+
+
+class WorkingDayCount(NamedTuple):
+    days: int
+    provisional: bool
+
+
+# Sent inside ``set_year_schedule``'s transaction (and by the admin's inline editing) with
+# ``year=``; receivers recompute the provisional dates they store and return how many
+# cases changed (an int).
+schedule_entered = Signal()
+
+
 # --- The per-process calendar snapshot ----------------------------------------------------
 
 
@@ -77,6 +103,15 @@ class _Calendar:
 
     def is_working(self, index: int) -> bool:
         return self.counts[index] != (self.counts[index - 1] if index else 0)
+
+    def is_working_or_weekday(self, day: date) -> bool:
+        """The calendar's answer for a year with a schedule; Monday–Friday otherwise."""
+        if day.year in self.years:
+            return self.is_working(self.index(day))
+        return day.weekday() < 5
+
+    def missing_between(self, first_year: int, last_year: int) -> bool:
+        return any(year not in self.years for year in range(first_year, last_year + 1))
 
 
 _lock = threading.Lock()
@@ -216,6 +251,48 @@ def next_working_day(*, day: date, include_day: bool = False) -> date:
     return add_working_days(start=day, days=1)
 
 
+def due_after(*, start: date, days: int) -> DueDate:
+    """``add_working_days``, except that a year without a schedule never stops it: such a
+    year is counted as plain weekends (Monday–Friday work) and the result is marked
+    ``provisional``. Used for the deadlines that must be set anyway (受理、派发、容缺);
+    the caller stores ``provisional`` next to the date so it can be recomputed."""
+    try:
+        return DueDate(add_working_days(start=start, days=days), False)
+    except NoScheduleForYear:
+        pass
+    calendar = _calendar()
+    day, left = start, days
+    while left:
+        day += timedelta(days=1)
+        left -= calendar.is_working_or_weekday(day)
+    return DueDate(day, days > 0 and calendar.missing_between(start.year, day.year))
+
+
+def count_working_days(*, start: date, end: date) -> WorkingDayCount:
+    """``working_days_between`` that counts a year without a schedule as plain weekends
+    and says so (``provisional``) instead of raising."""
+    try:
+        return WorkingDayCount(working_days_between(start=start, end=end), False)
+    except NoScheduleForYear:
+        pass
+    start, end = _plain_date(start), _plain_date(end)
+    if end < start:
+        count = count_working_days(start=end, end=start)
+        return WorkingDayCount(-count.days, count.provisional)
+    calendar = _calendar()
+    total = sum(
+        calendar.is_working_or_weekday(date.fromordinal(ordinal))
+        for ordinal in range(start.toordinal() + 1, end.toordinal() + 1)
+    )
+    return WorkingDayCount(total, True)
+
+
+def last_scheduled_day() -> date | None:
+    """31 December of the latest year with a schedule (None when no year is known)."""
+    calendar = _calendar()
+    return date(calendar.last_year, 12, 31) if calendar.years else None
+
+
 # --- Entering a year's schedule -----------------------------------------------------------
 
 
@@ -270,6 +347,8 @@ def set_year_schedule(
     "春节调休"); ``note``: where it was published (通知标题、文号). All checks run first and
     every problem is reported in one ``ScheduleInvalid``; otherwise the year's rows are
     replaced atomically, its source becomes "admin", and calculations see it at once.
+    In the same transaction the stored provisional dates are recomputed
+    (``recompute_provisional``); ``row.recomputed_cases`` says how many cases changed.
     """
     problems = schedule_problems(year=year, holidays=holidays, workdays=workdays)
     if problems:
@@ -283,4 +362,12 @@ def set_year_schedule(
         + [CalendarDay(date=day, kind=CalendarDay.Kind.WORKDAY, name=name.strip(), year=row) for day, name in workdays]
     )
     calendar_changed()
+    row.recomputed_cases = recompute_provisional(year=year)
     return row
+
+
+def recompute_provisional(*, year: int) -> int:
+    """Ask every app that stores provisional dates to recompute those reaching ``year``
+    (``schedule_entered``); returns the number of cases whose dates changed."""
+    responses = schedule_entered.send(sender=CalendarYear, year=year)
+    return sum(result for _receiver, result in responses if isinstance(result, int))

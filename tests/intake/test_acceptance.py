@@ -276,10 +276,17 @@ def test_reminders_are_sent_once_and_overdue_flagged_once(demo_bundles, datahub_
     assert MaterialCheck.objects.get(pk=check.pk).supplied_at is not None
 
 
-def test_a_deadline_in_a_year_without_schedule_is_a_stated_problem(demo_bundles, datahub_settings, mother):
+def test_a_deadline_in_a_year_without_schedule_is_provisional_never_a_refusal(demo_bundles, datahub_settings, mother):
+    """2027 has no schedule in the test database (chinesecalendar knows up to 2026)."""
     case = online_case(mother)
-    outcome = services.evaluate_acceptance(
-        case=case, checklist=services.checklist_from_case(case=case), today=date(2026, 12, 28)
-    )
-    assert [p["code"] for p in outcome.problems] == ["no_schedule"]
-    assert "2027" in outcome.problems[0]["message"]
+    checklist = services.checklist_from_case(case=case)
+    outcome = services.evaluate_acceptance(case=case, checklist=checklist, today=date(2026, 12, 28))
+    assert outcome.acceptable, outcome.problems
+    assert outcome.due_date.year == 2027 and outcome.due_date.weekday() < 5 and outcome.due_provisional
+    in_2026 = services.evaluate_acceptance(case=case, checklist=checklist, today=TODAY)
+    assert in_2026.due_date.year == 2026 and not in_2026.due_provisional
+
+    case = services.case_accept(case=case, clerk=clerk(), today=date(2026, 12, 28))
+    assert case.due_date == outcome.due_date and case.due_date_provisional
+    accepted = Notification.objects.filter(dedup_key__startswith=f"case-accepted:{case.number}:")
+    assert accepted.exists() and all("暂定" in n.body for n in accepted)

@@ -19,6 +19,7 @@ FAMILIES = {
     "onething_queue_length",
     "onething_health_check",
     "onething_metrics_scrape_duration_seconds",
+    "onething_workday_schedule_days_left",
 }
 
 
