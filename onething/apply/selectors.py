@@ -63,3 +63,15 @@ def cases_of(*, user) -> QuerySet[Case]:
 def case_of(*, user, number: str) -> Case:
     """One case of the user; Case.DoesNotExist otherwise (others' cases are 404)."""
     return cases_of(user=user).prefetch_related("materials").get(number=number)
+
+
+def missing_materials(draft: Draft) -> list[NoticeMaterial]:
+    """Required materials the applicant still has to supply for this draft: lines they bring
+    (the government does not hold them) with nothing given yet: no upload, no e-licence, no
+    request for 容缺 or 告知承诺. They do not block submission (pre-review names them); the
+    form shows them as problems to fix. The one place that decides it, so it can change alone."""
+    return [
+        line
+        for line in notice_materials(draft.version, draft.answers)
+        if line.bring and line.required and not (draft.materials.get(line.key) or {}).get("source")
+    ]
