@@ -20,6 +20,7 @@ from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
 from onething.cases.numbering import next_case_number
 from onething.catalog import situations
+from onething.catalog.definition import DEFAULT_MAX_LENGTH
 from onething.catalog.models import BundleVersion
 from onething.notice.selectors import InvalidAnswers
 
@@ -213,6 +214,25 @@ def draft_declare(*, draft: Draft, material_key: str, declaration: str) -> Draft
         draft.materials[material_key] = {"source": declaration, "signed_at": timezone.now().isoformat()}
     draft.save(update_fields=["materials", "updated_at"])
     return draft
+
+
+def supplement_data(*, asked: list[str], raw: dict[str, str]) -> dict[str, str]:
+    """What the applicant typed for a department's supplement request (补正): only the fields
+    the department asked for, filled in, each at most DEFAULT_MAX_LENGTH characters.
+    SubmissionInvalid names every value too long; nothing is sent then."""
+    data = {key: str(value).strip() for key, value in raw.items() if key in asked and str(value).strip()}
+    too_long = {
+        key: FieldError(
+            "maxLength",
+            f"最多 {DEFAULT_MAX_LENGTH} 个字（现有 {len(value)} 个字）",
+            f"at most {DEFAULT_MAX_LENGTH} characters (this has {len(value)})",
+        )
+        for key, value in data.items()
+        if len(value) > DEFAULT_MAX_LENGTH
+    }
+    if too_long:
+        raise SubmissionInvalid(too_long)
+    return data
 
 
 def drafts_purge_expired() -> int:

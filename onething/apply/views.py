@@ -233,6 +233,10 @@ def _case_action(request: HttpRequest, case: Case):
             item_case = ItemCase.objects.filter(pk=request.POST.get("item_case"), case=case).first()
             if item_case is None:  # another case's item case: 404 like any object not one's own
                 raise Http404(_("没有这个子件"))
+            data = services.supplement_data(
+                asked=list((item_case.supplement or {}).get("fields", [])),
+                raw={k.removeprefix("field__"): v for k, v in request.POST.items() if k.startswith("field__")},
+            )
             materials = []
             for name, upload_file in request.FILES.items():
                 upload = upload_create(owner=request.user, file=upload_file)
@@ -244,7 +248,6 @@ def _case_action(request: HttpRequest, case: Case):
                         "source": "upload",
                     }
                 )
-            data = {k.removeprefix("field__"): v for k, v in request.POST.items() if k.startswith("field__") and v}
             supplement_supply(item_case=item_case, applicant=request.user, data=data, materials=materials)
             messages.success(request, _("补正材料已提交，部门将继续办理"))
         elif action == "supply":

@@ -275,3 +275,13 @@ def test_materials_given_in_any_way_are_not_missing(demo_bundles, datahub_settin
     assert not {m.key for m in selectors.missing_materials(draft)} & {
         key for key, given in draft.materials.items() if given.get("source")
     }
+
+
+def test_supplement_data_is_only_what_was_asked_and_never_too_long():
+    asked = ["birth_cert_no", "remark"]
+    data = services.supplement_data(asked=asked, raw={"birth_cert_no": " A123 ", "other": "x", "remark": ""})
+    assert data == {"birth_cert_no": "A123"}  # not asked for, or empty: not sent
+    with pytest.raises(services.SubmissionInvalid) as invalid:
+        services.supplement_data(asked=asked, raw={"birth_cert_no": "A1", "remark": "字" * 501})
+    assert list(invalid.value.errors) == ["remark"]
+    assert invalid.value.errors["remark"].message == "最多 500 个字（现有 501 个字）"
