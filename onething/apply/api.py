@@ -153,7 +153,10 @@ class MergedFormView(APIView):
         if errors:
             raise InvalidAnswers(errors)
         form = selectors.form_for(version=version, answers=answers)
-        body = {"json_schema": form.json_schema(), "fields": [vars(f) | {"step": f.step} for f in form.fields]}
+        body = {
+            "json_schema": form.json_schema(),
+            "fields": [vars(f) | {"step": f.step, "effective_max_length": f.effective_max_length} for f in form.fields],
+        }
         return Response(MergedFormSerializer(body).data)
 
 

@@ -171,6 +171,19 @@ def missing_three(draft: Draft) -> list[str]:
 
 
 @pytest.mark.django_db
+def test_the_form_api_states_each_fields_maximum_length(client, demo_bundles):
+    query = "birth_place=local_hospital&married=true&mother_insured=true"
+    body = client.get(f"/api/bundles/child-birth/form/?{query}").json()
+    fields = {f["key"]: f for f in body["fields"]}
+    strings = [key for key, f in fields.items() if f["type"] == "string"]
+    assert all(body["json_schema"]["properties"][key]["maxLength"] == 500 for key in strings)  # the default
+    # the effective limit: the default, or tighter where an item's schema says so (child.name: 20)
+    assert fields["child.name"]["max_length"] == 20
+    assert all(fields[key]["max_length"] == 500 for key in strings if key != "child.name")
+    assert all(f["max_length"] is None for f in fields.values() if f["type"] != "string")
+
+
+@pytest.mark.django_db
 def test_api_submit_returns_every_problem_at_once(client, demo_bundles, datahub_settings, mother):
     draft = start(mother)
     gone = missing_three(draft)
