@@ -228,6 +228,9 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 DEPARTMENT_SERVICE_URL = os.environ.get("DEPARTMENT_SERVICE_URL", "http://127.0.0.1:8702")  # services/department
 CALLBACK_BASE_URL = os.environ.get("CALLBACK_BASE_URL", PUBLIC_BASE_URL)  # where departments call back
 DEPARTMENT_TIMEOUT = float(os.environ.get("DEPARTMENT_TIMEOUT", "5.0"))
+# The department protocol's body limit (docs/department-protocol.md §1: at most 2 MiB): a
+# submission whose item data would not fit is refused, and the client never sends more.
+DEPARTMENT_MAX_BODY_BYTES = 2 * 1024 * 1024
 DISPATCH_MAX_ATTEMPTS = int(os.environ.get("DISPATCH_MAX_ATTEMPTS", "6"))
 DISPATCH_BACKOFF_BASE_SECONDS = float(os.environ.get("DISPATCH_BACKOFF_BASE_SECONDS", "2"))
 DISPATCH_BACKOFF_MAX_SECONDS = float(os.environ.get("DISPATCH_BACKOFF_MAX_SECONDS", "300"))

@@ -32,6 +32,9 @@ class FormFieldSerializer(serializers.Serializer):
     authoritative = serializers.BooleanField()
     step = serializers.CharField()
     needed_by = serializers.ListField(child=serializers.CharField())
+    max_length = serializers.IntegerField(
+        source="effective_max_length", allow_null=True, help_text="free text: at most this many characters"
+    )
 
 
 class MergedFormSerializer(serializers.Serializer):
@@ -57,8 +60,16 @@ class DraftSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+MAX_DATA_KEYS = 1000  # keys of one data object; as many as Django takes from an HTML form
+
+
 class DraftUpdateSerializer(serializers.Serializer):
     data = serializers.DictField(child=serializers.JSONField())
+
+    def validate_data(self, value: dict) -> dict:
+        if len(value) > MAX_DATA_KEYS:
+            raise serializers.ValidationError(f"at most {MAX_DATA_KEYS} keys")
+        return value
 
 
 class MaterialAttachSerializer(serializers.Serializer):
@@ -110,6 +121,19 @@ def field_errors(errors: dict) -> list[dict]:
     return [{"field": key, **error.as_dict()} for key, error in errors.items()]
 
 
+def material_problems(draft: Draft) -> list[dict]:
+    """Required materials still to upload (they do not block submission; pre-review names them)."""
+    return [
+        {
+            "material": line.key,
+            "code": "material_missing",
+            "message": f"还需上传：{line.name}",
+            "message_en": f"still to upload: {line.name_en or line.name}",
+        }
+        for line in selectors.missing_required_materials(draft=draft)
+    ]
+
+
 class MergedFormView(APIView):
     permission_classes = [AllowAny]
 
@@ -129,7 +153,10 @@ class MergedFormView(APIView):
         if errors:
             raise InvalidAnswers(errors)
         form = selectors.form_for(version=version, answers=answers)
-        body = {"json_schema": form.json_schema(), "fields": [vars(f) | {"step": f.step} for f in form.fields]}
+        body = {
+            "json_schema": form.json_schema(),
+            "fields": [vars(f) | {"step": f.step, "effective_max_length": f.effective_max_length} for f in form.fields],
+        }
         return Response(MergedFormSerializer(body).data)
 
 
@@ -187,7 +214,10 @@ class DraftDetailView(APIView):
                 code="invalid_request", message="请求格式错误", message_en="malformed request", details=[body.errors]
             )
         result = services.draft_save(draft=draft, raw_data=body.validated_data["data"])
-        return Response(DraftSerializer(result.draft).data | {"problems": field_errors(result.errors)})
+        return Response(
+            DraftSerializer(result.draft).data
+            | {"problems": field_errors(result.errors), "missing_materials": material_problems(result.draft)}
+        )
 
 
 class DraftMaterialView(APIView):
@@ -261,11 +291,14 @@ class DraftSubmitView(APIView):
         try:
             case = services.draft_submit(draft=draft)
         except services.SubmissionInvalid as invalid:
+            # every problem at once: each field under its own key, then the materials still
+            # to upload (those alone would not have stopped the submission)
+            details = field_errors(invalid.errors) + material_problems(draft)
             raise BilingualAPIError(
                 code="invalid_data",
-                message=f"有 {len(invalid.errors)} 项需要修改",
-                message_en=f"{len(invalid.errors)} field(s) need changes",
-                details=field_errors(invalid.errors),
+                message=f"有 {len(details)} 项需要修改",
+                message_en=f"{len(details)} problem(s) to fix",
+                details=details,
             ) from invalid
         return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 

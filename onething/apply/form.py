@@ -16,11 +16,13 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator
 
 from onething.apply.validators import EXAMPLES, FieldError, birth_date_matches_id, run_validator
 from onething.catalog import situations
+from onething.catalog.definition import DEFAULT_MAX_LENGTH
 from onething.notice.engine import CompiledBundle, applicable_items
 
 STEPS = [
@@ -51,6 +53,10 @@ STEP_OF_PREFIX = {
 SURROGATE = re.compile("[\ud800-\udfff]")  # in a Python str, only a lone one can be there
 MAX_NUMBER_EXPONENT = 300  # beyond this a typed number is no amount, and would not survive float() or JSON
 JSON_TYPES = {"string": "string", "date": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
+OTHER_VALUE_MAX_CHARS = 200  # a date, number, choice or yes/no typed as text is never longer
+# What the department request adds around an item's data (keys, case number, material lines,
+# callback URL): kept free below the protocol's body limit.
+PAYLOAD_ENVELOPE_BYTES = 64 * 1024
 
 
 @dataclass
@@ -66,6 +72,28 @@ class MergedField:
     needed_by: list[str] = field(default_factory=list)
     extra_schema: list[dict] = field(default_factory=list)
     step: str = "items"
+    max_length: int | None = None  # free text only: the element's max_length or the default
+    projections: list[tuple[str, str]] = field(default_factory=list)  # (item code, the item's field name)
+
+    @property
+    def effective_max_length(self) -> int | None:
+        """The tightest maximum length: the element's, or an item's ``schema.maxLength``."""
+        limits = [extra["maxLength"] for extra in self.extra_schema if isinstance(extra.get("maxLength"), int)]
+        if self.max_length is not None:
+            limits.append(self.max_length)
+        return min(limits, default=None)
+
+    def fits(self, value: Any) -> bool:
+        """Whether a draft may keep this value at all: free text up to the field's maximum
+        length, anything else up to a few hundred characters. Longer input is refused
+        (with a problem), not stored."""
+        if isinstance(value, str):
+            limit = self.effective_max_length if self.type == "string" else OTHER_VALUE_MAX_CHARS
+            return limit is None or len(value) <= limit
+        if value is None or isinstance(value, bool | int | float):
+            return True
+        limit = (self.effective_max_length or 0) if self.type == "string" else OTHER_VALUE_MAX_CHARS
+        return len(json.dumps(value, ensure_ascii=False)) <= max(limit, OTHER_VALUE_MAX_CHARS)
 
     def example(self) -> Any:
         """A valid example value: shown as the input's placeholder, used by tests and benchmarks."""
@@ -90,6 +118,8 @@ class MergedField:
             schema["enum"] = [c["value"] for c in self.choices]
         else:
             schema["type"] = JSON_TYPES[self.type]
+        if self.max_length is not None:
+            schema["maxLength"] = self.max_length
         if self.type == "date":
             schema["format"] = "date"
         if self.extra_schema:
@@ -185,10 +215,13 @@ def _merge_field(merged: dict[str, MergedField], element: dict, item_field: dict
             type=element["type"],
             validator=element.get("validator", ""),
             choices=element.get("choices", []),
+            # snapshots published before max_length existed get the default
+            max_length=(element.get("max_length") or DEFAULT_MAX_LENGTH) if element["type"] == "string" else None,
         )
     current.required = current.required or item_field.get("required", False)
     current.authoritative = current.authoritative or item_field.get("authoritative", False)
     current.needed_by.append(item_code)
+    current.projections.append((item_code, item_field["name"]))
     if item_field.get("schema"):
         current.extra_schema.append(item_field["schema"])
 
@@ -254,24 +287,72 @@ def _schema_validator(schema_json: str) -> Draft202012Validator:
 
 
 def validate(form: MergedForm, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, FieldError]]:
-    """Check data against the form: JSON Schema for shape, then each element's validator.
-    Returns the clean data (only the form's fields) and errors per field key."""
+    """Check data against the form: every problem at once, each under its own field key
+    (every missing required field, every format problem), in the form's order.
+    JSON Schema for shape and length, then each element's validator, then whether each
+    item's data fits in one department request. Returns the clean data (only the form's
+    fields) and errors per field key."""
     by_key = form.by_key
     data = {key: coerce(by_key[key], value) for key, value in raw.items() if key in by_key}
     data = {key: value for key, value in data.items() if value is not None}
-    errors: dict[str, FieldError] = {}
+    found: dict[str, FieldError] = {}
     for key in sorted(set(raw) - set(by_key)):
-        errors[key] = FieldError("unknown_field", "表单中没有此项", "this form has no such field")
+        found[key[:200]] = FieldError("unknown_field", "表单中没有此项", "this form has no such field")
+    for merged_field in form.fields:
+        if merged_field.required and merged_field.key not in data:
+            found[merged_field.key] = _required_error(merged_field)
     for error in form.schema_validator.iter_errors(data):
-        key, field_error = _schema_error(error, by_key)
-        errors.setdefault(key, field_error)
+        if error.validator == "required":
+            continue  # reported above, one error per missing field
+        key, field_error = _schema_error(error)
+        found.setdefault(key, field_error)
     for key, value in data.items():
-        if key not in errors:
-            problem = run_validator(by_key[key].validator, value)
+        if key not in found:
+            merged_field = by_key[key]
+            validator = merged_field.validator or ("date" if merged_field.type == "date" else "")
+            problem = run_validator(validator, value) if validator else None
             if problem:
-                errors[key] = problem
-    _check_birth_dates(by_key, data, errors)
+                found[key] = problem
+    _check_birth_dates(by_key, data, found)
+    _check_payload_size(form, data, found)
+    order = {f.key: index for index, f in enumerate(form.fields)}
+    errors = dict(sorted(found.items(), key=lambda pair: order.get(pair[0], len(order))))
     return data, errors
+
+
+def _required_error(merged_field: MergedField) -> FieldError:
+    if merged_field.type in {"enum", "boolean"}:
+        return FieldError("required", "请选择此项（必填）", "choose an option (required)")
+    if merged_field.type == "date":
+        return FieldError("required", "请填写日期（必填），格式 YYYY-MM-DD", "enter a date (required), as YYYY-MM-DD")
+    return FieldError("required", "请填写此项（必填）", "enter this field (required)")
+
+
+def _check_payload_size(form: MergedForm, data: dict, errors: dict[str, FieldError]) -> None:
+    """Each item's data goes to its department in one request, which the protocol limits
+    (settings.DEPARTMENT_MAX_BODY_BYTES): an item whose data would not fit is refused here,
+    before any case exists, on its largest field (it could never be dispatched)."""
+    limit = settings.DEPARTMENT_MAX_BODY_BYTES - PAYLOAD_ENVELOPE_BYTES
+    sizes: dict[str, int] = {}
+    largest: dict[str, tuple[int, str]] = {}
+    for key, value in data.items():
+        size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+        for item_code, name in form.by_key[key].projections:
+            sizes[item_code] = sizes.get(item_code, 0) + size + len(name.encode("utf-8")) + 4
+            largest[item_code] = max(largest.get(item_code, (0, "")), (size, key))
+    for item_code, size in sizes.items():
+        if size > limit:
+            key = largest[item_code][1]
+            mebibytes = settings.DEPARTMENT_MAX_BODY_BYTES / (1024 * 1024)
+            errors.setdefault(
+                key,
+                FieldError(
+                    "payload_too_large",
+                    f"内容过多：本事项提交给办理部门的数据不能超过 {mebibytes:g} MB，请精简此项",
+                    f"too much content: an item's data sent to its department must stay under "
+                    f"{mebibytes:g} MiB; shorten this field",
+                ),
+            )
 
 
 def _check_birth_dates(by_key: dict[str, MergedField], data: dict, errors: dict[str, FieldError]) -> None:
@@ -289,27 +370,40 @@ def _check_birth_dates(by_key: dict[str, MergedField], data: dict, errors: dict[
             errors[birth_key] = problem
 
 
-def _schema_error(error, by_key: dict[str, MergedField]) -> tuple[str, FieldError]:
-    if error.validator == "required":
-        missing = next(k for k in error.validator_value if k not in error.instance)
-        return missing, FieldError("required", "此项必填", "this field is required")
+def _schema_error(error) -> tuple[str, FieldError]:
     key = str(error.absolute_path[0]) if error.absolute_path else ""
-    merged_field = by_key.get(key)
     if error.validator == "enum":
         return key, FieldError("choice", "请从选项中选择", "choose one of the options")
     if error.validator == "type":
-        expected = {"integer": ("整数", "a whole number"), "number": ("数字", "a number")}.get(
-            error.validator_value, ("正确的格式", "the right format")
-        )
+        expected = {
+            "integer": ("整数（如 3）", "a whole number (e.g. 3)"),
+            "number": ("数字（如 12.5）", "a number (e.g. 12.5)"),
+            "string": ("文字", "text"),
+            "boolean": ("是或否", "yes or no"),
+        }.get(error.validator_value, ("正确的格式", "the right format"))
         return key, FieldError("type", f"请填写{expected[0]}", f"enter {expected[1]}")
+    if error.validator in {"maxLength", "minLength"} and isinstance(error.instance, str):
+        limit, now = error.validator_value, len(error.instance)
+        if error.validator == "maxLength":
+            return key, FieldError(
+                "maxLength", f"最多 {limit} 个字（现有 {now} 个字）", f"at most {limit} characters (this has {now})"
+            )
+        return key, FieldError(
+            "minLength", f"至少 {limit} 个字（现有 {now} 个字）", f"at least {limit} characters (this has {now})"
+        )
     limits = {
-        "maxLength": ("最多 {} 个字", "at most {} characters"),
-        "minLength": ("至少 {} 个字", "at least {} characters"),
         "maximum": ("不能大于 {}", "at most {}"),
         "minimum": ("不能小于 {}", "at least {}"),
     }
     if error.validator in limits:
         zh, en = limits[error.validator]
         return key, FieldError(error.validator, zh.format(error.validator_value), en.format(error.validator_value))
-    label = merged_field.label if merged_field else key
-    return key, FieldError("invalid", f"“{label}”格式不正确", "invalid value")
+    if error.validator == "pattern":
+        digits = re.fullmatch(r"\^\[0-9\]\{(\d+)(?:,(\d+))?\}\$", str(error.validator_value))
+        if digits:
+            low, high = digits.group(1), digits.group(2) or digits.group(1)
+            count = low if low == high else f"{low} 至 {high}"
+            count_en = low if low == high else f"{low} to {high}"
+            return key, FieldError("pattern", f"请填写 {count} 位数字", f"enter {count_en} digits")
+        return key, FieldError("pattern", "格式不符合要求，请核对", "this is not in the expected format; check it")
+    return key, FieldError("invalid", "内容不符合要求，请核对", "this value is not accepted; check it")

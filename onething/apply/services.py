@@ -24,6 +24,7 @@ from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
 from onething.cases.numbering import next_case_number
 from onething.catalog import situations
+from onething.catalog.definition import DEFAULT_MAX_LENGTH
 from onething.catalog.models import BundleVersion
 from onething.notice.selectors import InvalidAnswers
 
@@ -134,7 +135,8 @@ def refresh_elicences(*, draft: Draft) -> bool:
 
 def _merge_input(draft: Draft, form: MergedForm, raw_data: dict) -> dict:
     """The draft's data with new input laid over it; authoritative values that came from
-    government data are kept as they were, whatever the input says."""
+    government data are kept as they were, whatever the input says. Input longer than its
+    field allows is laid over too (so it is reported), but ``draft_save`` does not keep it."""
     merged = {**draft.data}
     for key, value in raw_data.items():
         if key in form.by_key:
@@ -147,15 +149,25 @@ def _merge_input(draft: Draft, form: MergedForm, raw_data: dict) -> dict:
 
 
 def draft_save(*, draft: Draft, raw_data: dict) -> SaveResult:
-    """Keep the input (even if invalid) and report what does not validate yet."""
+    """Keep the input (even if invalid) and report every problem it still has. Input longer
+    than its field allows is the one thing not kept (the field keeps its previous value):
+    it is reported, like any other problem, and never reaches a case or a department."""
     form = selectors.form_for(version=draft.version, answers=draft.answers)
-    draft.data = _merge_input(draft, form, raw_data)
+    merged = _merge_input(draft, form, raw_data)
+    _, errors = validate(form, merged)
+    kept = {}
+    for key, value in merged.items():
+        merged_field = form.by_key.get(key)
+        if merged_field is None or merged_field.fits(value):
+            kept[key] = value
+        elif key in draft.data and merged_field.fits(draft.data[key]):
+            kept[key] = draft.data[key]
+    draft.data = kept
     draft.expires_at = _expiry()
     fields = ["data", "expires_at", "updated_at"]
     if refresh_elicences(draft=draft):
         fields += ["materials", "looked_up"]
     draft.save(update_fields=fields)
-    _, errors = validate(form, draft.data)
     return SaveResult(draft=draft, errors=errors)
 
 
@@ -183,10 +195,13 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
     retried request) returns the case the first one created."""
     if draft.case_id:
         return draft.case
-    if raw_data:
-        draft = draft_save(draft=draft, raw_data=raw_data).draft
+    saved = draft_save(draft=draft, raw_data=raw_data) if raw_data else None
+    if saved:
+        draft = saved.draft
     form = selectors.form_for(version=draft.version, answers=draft.answers)
     clean, errors = validate(form, draft.data)
+    if saved:
+        errors = saved.errors  # the problems of what was typed, including input too long to keep
     if errors:
         Draft.objects.filter(pk=draft.pk).update(failed_submissions=draft.failed_submissions + 1)
         draft.failed_submissions += 1
@@ -270,6 +285,25 @@ def draft_declare(*, draft: Draft, material_key: str, declaration: str) -> Draft
         draft.materials[material_key] = {"source": declaration, "signed_at": timezone.now().isoformat()}
     draft.save(update_fields=["materials", "updated_at"])
     return draft
+
+
+def supplement_data(*, asked: list[str], raw: dict[str, str]) -> dict[str, str]:
+    """What the applicant typed for a department's supplement request (补正): only the fields
+    the department asked for, filled in, each at most DEFAULT_MAX_LENGTH characters.
+    SubmissionInvalid names every value too long; nothing is sent then."""
+    data = {key: str(value).strip() for key, value in raw.items() if key in asked and str(value).strip()}
+    too_long = {
+        key: FieldError(
+            "maxLength",
+            f"最多 {DEFAULT_MAX_LENGTH} 个字（现有 {len(value)} 个字）",
+            f"at most {DEFAULT_MAX_LENGTH} characters (this has {len(value)})",
+        )
+        for key, value in data.items()
+        if len(value) > DEFAULT_MAX_LENGTH
+    }
+    if too_long:
+        raise SubmissionInvalid(too_long)
+    return data
 
 
 def drafts_purge_expired() -> int:

@@ -34,17 +34,31 @@ PERSON_NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z·•.\s]{2,40}$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+RESIDENT_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+CREDIT_CODE_SHAPE = re.compile(r"^[0-9A-Z]{18}$")
+
+
 def resident_id(value: object) -> FieldError | None:
     text = str(value).strip().upper()
+    if not RESIDENT_ID_SHAPE.match(text):
+        return FieldError(
+            "resident_id",
+            "请填写 18 位居民身份证号码（最后一位可为 X）",
+            "enter an 18-character resident ID number (the last one may be X)",
+        )
     try:
         ric.validate(text)
     except StdnumError:
         return FieldError(
-            "resident_id", "居民身份证号码有误，请核对18位号码及最后一位校验码", "invalid resident ID number"
+            "resident_id",
+            "居民身份证号码有误：18 位号码中的出生日期或最后一位校验码不符，请逐位核对",
+            "this resident ID number does not check out: check the birth date and the last (check) character",
         )
     if ric.get_birth_date(text) > timezone.localdate():
         return FieldError(
-            "resident_id_birth", "身份证号码中的出生日期晚于今天", "the birth date in the ID is in the future"
+            "resident_id_birth",
+            "身份证号码中的出生日期晚于今天，请核对 18 位号码",
+            "the birth date in the ID is in the future: check the 18 characters",
         )
     return None
 
@@ -65,16 +79,29 @@ def birth_date_matches_id(*, id_number: str, birth_date: str) -> FieldError | No
 
 
 def credit_code(value: object) -> FieldError | None:
+    text = str(value).strip().upper()
+    if not CREDIT_CODE_SHAPE.match(text):
+        return FieldError(
+            "credit_code",
+            "请填写 18 位统一社会信用代码（数字和大写字母）",
+            "enter an 18-character unified social credit code (digits and capital letters)",
+        )
     try:
-        uscc.validate(str(value).strip().upper())
+        uscc.validate(text)
     except StdnumError:
-        return FieldError("credit_code", "统一社会信用代码有误，请核对18位代码", "invalid unified social credit code")
+        return FieldError(
+            "credit_code",
+            "统一社会信用代码有误：18 位代码的最后一位校验码不符，请逐位核对",
+            "this unified social credit code does not check out: check the 18 characters",
+        )
     return None
 
 
 def mobile(value: object) -> FieldError | None:
     if not MOBILE.match(str(value).strip()):
-        return FieldError("mobile", "请输入11位手机号码", "enter an 11-digit mobile number")
+        return FieldError(
+            "mobile", "请填写 11 位手机号码（以 1 开头）", "enter an 11-digit mobile number (starting with 1)"
+        )
     return None
 
 
@@ -87,7 +114,9 @@ def parse_date(value: object) -> date | None:
 
 def iso_date(value: object) -> FieldError | None:
     if parse_date(value) is None:
-        return FieldError("date", "请输入有效日期（如 2026-11-28）", "enter a valid date (e.g. 2026-11-28)")
+        return FieldError(
+            "date", "请填写日期，格式 YYYY-MM-DD（如 2026-11-28）", "enter a date as YYYY-MM-DD (e.g. 2026-11-28)"
+        )
     return None
 
 
@@ -96,7 +125,11 @@ def past_date(value: object) -> FieldError | None:
     if parsed is None:
         return iso_date(value)
     if parsed > timezone.localdate():
-        return FieldError("future_date", "日期不能晚于今天", "the date cannot be in the future")
+        return FieldError(
+            "future_date",
+            f"日期不能晚于今天（{timezone.localdate():%Y-%m-%d}）",
+            f"the date cannot be after today ({timezone.localdate():%Y-%m-%d})",
+        )
     return None
 
 
@@ -111,7 +144,9 @@ def address(value: object) -> FieldError | None:
 
 def postal_code(value: object) -> FieldError | None:
     if not POSTAL_CODE.match(str(value).strip()):
-        return FieldError("postal_code", "邮政编码为6位数字", "a postal code has 6 digits")
+        return FieldError(
+            "postal_code", "请填写 6 位邮政编码（如 200030）", "enter a 6-digit postal code (e.g. 200030)"
+        )
     return None
 
 
@@ -119,13 +154,19 @@ def email(value: object) -> FieldError | None:
     try:
         validate_email(str(value))
     except ValidationError:
-        return FieldError("email", "电子邮箱格式不正确", "invalid email address")
+        return FieldError(
+            "email", "请填写电子邮箱地址（如 name@example.cn）", "enter an email address (e.g. name@example.cn)"
+        )
     return None
 
 
 def person_name(value: object) -> FieldError | None:
     if not PERSON_NAME.match(str(value).strip()):
-        return FieldError("person_name", "请填写2至40个字的姓名", "enter a name of 2 to 40 characters")
+        return FieldError(
+            "person_name",
+            "请填写 2 至 40 个字的姓名（汉字或字母）",
+            "enter a name of 2 to 40 characters (Chinese characters or letters)",
+        )
     return None
 
 

@@ -62,8 +62,7 @@ def draft_page(request: HttpRequest, draft_id) -> HttpResponse:
             try:
                 case = services.draft_submit(draft=draft, raw_data=raw)
             except services.SubmissionInvalid as invalid:
-                errors = invalid.errors
-                messages.error(request, _("有 %(n)s 项需要修改，请查看标红的字段") % {"n": len(errors)})
+                errors = invalid.errors  # the error summary at the top lists them, materials too
             else:
                 messages.success(request, _("申请已提交，办件编号：%(number)s") % {"number": case.number})
                 return redirect("apply:case", number=case.number)
@@ -131,16 +130,61 @@ def _draft_context(draft: Draft, errors: dict, upload_errors: dict) -> dict:
         }
         for d in draft_decisions(draft)
     ]
+    summary = error_summary(form, draft, errors, upload_errors) if errors or upload_errors else []
     return {
         "draft": draft,
         "bundle": draft.version.bundle,
         "steps": steps,
         "materials": materials,
         "answer_lines": presentation.answer_lines(compiled, draft.answers),
-        "error_count": len(errors),
+        "error_summary": summary,
+        "error_count": len(summary),
         "prefilled_count": sum(1 for key in draft.prefilled if key in form.by_key),
         "field_count": len(form.fields),
     }
+
+
+def error_summary(form, draft: Draft, errors: dict, upload_errors: dict) -> list[dict]:
+    """Every problem of the page, once, in page order, each linking to where it is fixed:
+    the fields (``#f-<key>``), then the materials refused on upload or still missing
+    (``#m-<key>``, the upload control)."""
+    entries = []
+    for key, error in errors.items():
+        merged_field = form.by_key.get(key)
+        entries.append(
+            {
+                "href": f"f-{key}" if merged_field else "",
+                "label": merged_field.label if merged_field else key,
+                "label_en": merged_field.label_en if merged_field else key,
+                "message": error.message,
+                "message_en": error.message_en,
+            }
+        )
+    names = {m.key: m for m in selectors.notice_materials(draft.version, draft.answers)}
+    for key, message in upload_errors.items():
+        line = names.get(key)
+        entries.append(
+            {
+                "href": f"m-{key}" if line else "",
+                "label": line.name if line else key,
+                "label_en": line.name_en if line else key,
+                "message": str(message),
+                "message_en": "",
+            }
+        )
+    for line in selectors.missing_required_materials(draft=draft):
+        if line.key not in upload_errors:
+            entries.append(
+                {
+                    "href": f"m-{line.key}",
+                    "label": "还需上传",
+                    "label_en": "Still to upload",
+                    "message": line.name,
+                    "message_en": line.name_en,
+                    "material": True,
+                }
+            )
+    return entries
 
 
 @login_required
@@ -191,6 +235,10 @@ def _case_action(request: HttpRequest, case: Case):
             item_case = ItemCase.objects.filter(pk=request.POST.get("item_case"), case=case).first()
             if item_case is None:  # another case's item case: 404 like any object not one's own
                 raise Http404(_("没有这个子件"))
+            data = services.supplement_data(
+                asked=list((item_case.supplement or {}).get("fields", [])),
+                raw={k.removeprefix("field__"): v for k, v in request.POST.items() if k.startswith("field__")},
+            )
             materials = []
             for name, upload_file in request.FILES.items():
                 upload = upload_create(owner=request.user, file=upload_file)
@@ -202,7 +250,6 @@ def _case_action(request: HttpRequest, case: Case):
                         "source": "upload",
                     }
                 )
-            data = {k.removeprefix("field__"): v for k, v in request.POST.items() if k.startswith("field__") and v}
             supplement_supply(item_case=item_case, applicant=request.user, data=data, materials=materials)
             messages.success(request, _("补正材料已提交，部门将继续办理"))
         elif action == "supply":

@@ -62,7 +62,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(DataElement)
 class DataElementAdmin(admin.ModelAdmin):
-    list_display = ("key", "label", "label_en", "type", "validator")
+    list_display = ("key", "label", "label_en", "type", "validator", "max_length")
     list_filter = ("type", "validator")
     search_fields = ("key", "label", "label_en")
 

@@ -58,6 +58,12 @@ class DataElement(models.Model):
         _("选项"), default=list, blank=True, help_text='[{"value": "...", "label": "...", "label_en": "..."}]'
     )
     description = models.TextField(_("说明"), blank=True)
+    max_length = models.PositiveIntegerField(
+        _("最大长度"),
+        null=True,
+        blank=True,
+        help_text=_("文本类数据元最多可填的字数；导入时未写明则取默认值"),
+    )
 
     class Meta:
         verbose_name = _("数据元")

@@ -5,7 +5,8 @@ Failures are sorted the way a caller must react to them:
 * ``DepartmentTransientError`` -- connection error, timeout, 5xx or an unreadable answer: retry later
   (with the same idempotency key: a submission that did arrive is not created twice);
 * ``DepartmentPermanentError`` -- a 4xx: the request itself is wrong (unknown item, bad signature, wrong
-  state, ...); retrying the same request will not help. ``code`` is the department's error code.
+  state, ...); retrying the same request will not help. ``code`` is the department's error code. A body
+  over the protocol's limit is refused here, unsent, as ``413 payload_too_large``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from services.http_session import pinned_session
 from .signing import sign_headers
 
 JSON = dict[str, Any]
+MAX_BODY_BYTES = 2 * 1024 * 1024  # the protocol's limit on a body (docs/department-protocol.md §1)
 
 
 class DepartmentError(Exception):
@@ -46,8 +48,11 @@ class DepartmentPermanentError(DepartmentError):
 class DepartmentClient:
     """Signs every request with the department's secret; keeps a ``requests.Session`` (one per thread)."""
 
-    def __init__(self, base_url: str, department: str, secret: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self, base_url: str, department: str, secret: str, timeout: float = 5.0, max_body_bytes: int = MAX_BODY_BYTES
+    ) -> None:
         """``base_url`` is the department's base, e.g. ``http://127.0.0.1:8702/departments/public-security``."""
+        self.max_body_bytes = max_body_bytes
         self.base_url = base_url.rstrip("/")
         split = urlsplit(self.base_url)
         self._origin = f"{split.scheme}://{split.netloc}"
@@ -131,6 +136,14 @@ class DepartmentClient:
     def _request(self, method: str, path: str, body: JSON | None = None) -> requests.Response:
         target = self._prefix + path
         data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        if len(data) > self.max_body_bytes:  # the department would refuse it: say so without sending it
+            raise DepartmentPermanentError(
+                413,
+                "payload_too_large",
+                f"请求体 {len(data)} 字节，超过协议上限 {self.max_body_bytes} 字节，未发送",
+                f"request body of {len(data)} bytes is over the protocol's limit of {self.max_body_bytes} bytes; "
+                "not sent",
+            )
         headers = sign_headers(self.secret, self.department, method, target, data)
         if body is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"

@@ -311,3 +311,32 @@ def test_rule_comparing_with_a_missing_option_is_reported():
         "$.bundle.version.items[2].applies_when",
         "$.bundle.version.items[3].applies_when",
     ]
+
+
+@pytest.mark.django_db
+def test_free_text_elements_get_a_maximum_length_the_export_writes():
+    from onething.catalog.definition import DEFAULT_MAX_LENGTH
+
+    document = sample_definition()
+    document["data_elements"][0]["max_length"] = 40  # mother.name
+    document["data_elements"].append({"key": "child.weight", "label": "体重", "type": "number"})
+    document["items"][0]["fields"].append({"name": "weight", "element": "child.weight"})
+    first = export_version(version=import_definition(document=document, publish=True))
+    elements = {e["key"]: e for e in first["data_elements"]}
+    assert elements["mother.name"]["max_length"] == 40  # the override
+    assert elements["child.name"]["max_length"] == DEFAULT_MAX_LENGTH == 500  # the default, written out
+    assert "max_length" not in elements["child.weight"]  # not free text
+    assert DataElement.objects.get(key="child.name").max_length == 500
+    # and it survives export -> import -> export
+    second = export_version(version=import_definition(document=json.loads(json.dumps(first)), publish=True))
+    assert second == first
+
+
+def test_max_length_only_on_free_text_and_within_bounds():
+    document = sample_definition()
+    document["data_elements"].append({"key": "child.weight", "label": "体重", "type": "number", "max_length": 9})
+    problems = codes(document)
+    assert problems["max_length_not_string"] == f"$.data_elements[{len(document['data_elements']) - 1}].max_length"
+    document = sample_definition()
+    document["data_elements"][0]["max_length"] = 0
+    assert [p.path for p in validate_document(document)] == ["$.data_elements[0].max_length"]

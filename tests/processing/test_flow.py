@@ -141,6 +141,19 @@ def test_permanent_error_dead_letters_at_once(wired_demo, mother, monkeypatch):
     assert services.dispatch(item_case_id=birth.pk) == "dead"
 
 
+def test_an_oversize_payload_dead_letters_at_once_unsent_and_says_why(wired_demo, mother, settings):
+    case = accepted_case(mother)
+    birth = ItemCase.objects.get(case=case, item_code="birth-certificate-issue")
+    # data over the protocol's body limit (submission refuses it; this is the last line)
+    ItemCase.objects.filter(pk=birth.pk).update(data={**birth.data, "note": "字" * 900_000})
+    settings.DISPATCH_MAX_ATTEMPTS = 6
+    assert services.dispatch(item_case_id=birth.pk) == "dead"
+    birth.refresh_from_db()
+    assert birth.state == S.DEAD and birth.attempts == 1  # not retried
+    assert "payload_too_large" in birth.last_error and "not sent" in birth.last_error
+    assert str(settings.DEPARTMENT_MAX_BODY_BYTES) in birth.last_error
+
+
 def test_reconciliation_resets_a_dispatch_whose_worker_died(wired_demo, mother, settings):
     from datetime import timedelta
 

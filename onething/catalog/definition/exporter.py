@@ -65,7 +65,7 @@ def _department(d: models.Department) -> dict:
 
 
 def _element(e: models.DataElement) -> dict:
-    return {
+    element = {
         "key": e.key,
         "label": e.label,
         "label_en": e.label_en,
@@ -74,6 +74,9 @@ def _element(e: models.DataElement) -> dict:
         "choices": [normalise.option(c) for c in e.choices],
         "description": e.description,
     }
+    if e.type == models.DataElement.Type.STRING:  # free text always states its limit
+        element["max_length"] = e.max_length or normalise.max_length({"type": e.type})
+    return element
 
 
 def _item(item: models.ServiceItem, materials: list[models.MaterialRequirement]) -> dict:

@@ -54,6 +54,7 @@ def _upsert_data_element(raw: dict) -> models.DataElement:
             "validator": raw.get("validator", ""),
             "choices": [normalise.option(c) for c in raw.get("choices", [])],
             "description": raw.get("description", ""),
+            "max_length": normalise.max_length(raw),
         },
     )
     return element

@@ -4,6 +4,15 @@ Import stores canonical values and export emits them, which is what makes
 export → import → export identical.
 """
 
+from onething.catalog.definition import DEFAULT_MAX_LENGTH
+
+
+def max_length(raw: dict) -> int | None:
+    """A free-text element's maximum length (its own, or the default); None for other types."""
+    if raw["type"] != "string":
+        return None
+    return raw.get("max_length") or DEFAULT_MAX_LENGTH
+
 
 def option(raw: dict) -> dict:
     return {"value": raw["value"], "label": raw["label"], "label_en": raw.get("label_en", "")}

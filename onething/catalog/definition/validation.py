@@ -147,6 +147,13 @@ class SemanticChecks:
                     "选项类型的数据元必须列出选项",
                     "an enum element needs choices",
                 )
+            if element["type"] != "string" and "max_length" in element:
+                self.add(
+                    f"{path}.max_length",
+                    "max_length_not_string",
+                    "只有文本类型的数据元可以设置最大长度",
+                    "only string elements take max_length",
+                )
             if element["type"] != "enum" and element.get("choices"):
                 self.add(
                     f"{path}.choices",

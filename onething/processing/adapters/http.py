@@ -22,7 +22,9 @@ class HttpAdapter(DepartmentAdapter):
         key = (self.endpoint.base_url, self.endpoint.department.code, self.endpoint.secret)
         clients = _local.__dict__.setdefault("clients", {})
         if key not in clients:
-            clients[key] = DepartmentClient(*key, timeout=settings.DEPARTMENT_TIMEOUT)
+            clients[key] = DepartmentClient(
+                *key, timeout=settings.DEPARTMENT_TIMEOUT, max_body_bytes=settings.DEPARTMENT_MAX_BODY_BYTES
+            )
         return clients[key]
 
     def submit(self, *, item_case, callback_url: str) -> str:
