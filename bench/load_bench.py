@@ -185,7 +185,14 @@ class Session:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def call(
-        self, kind: str, method: str, path: str, body=None, *, expect: int | tuple[int, ...] = 200, content_type: str = ""
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        body=None,
+        *,
+        expect: int | tuple[int, ...] = 200,
+        content_type: str = "",
     ):
         headers = {"Accept": "application/json"}
         if self.cookies:

@@ -207,7 +207,6 @@ class DraftDetailView(APIView):
         result = services.draft_save(draft=draft, raw_data=body.validated_data["data"])
         return Response(DraftSerializer(result.draft).data | {"problems": field_errors(result.errors)})
 
-
     @extend_schema(
         summary="Delete one of my drafts (never one already submitted: 409)",
         request=None,

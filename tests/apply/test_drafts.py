@@ -43,9 +43,7 @@ def test_second_apply_on_the_page_resumes_the_open_draft(client, demo_bundles, d
     assert "已为您打开未完成的草稿" in page and 'id="restart-form"' in page and "13916880001" in page
     assert "married=false" in page  # start over uses the answers just given
     # start over: a new draft with the new answers, the old one gone
-    restarted = client.post(
-        f"/bundles/child-birth/apply/?{OTHER_QUERY}", {"replace": str(draft.pk)}, follow=False
-    )
+    restarted = client.post(f"/bundles/child-birth/apply/?{OTHER_QUERY}", {"replace": str(draft.pk)}, follow=False)
     fresh = Draft.objects.get()
     assert fresh.pk != draft.pk and fresh.answers["married"] is False
     assert restarted["Location"] == f"/my/drafts/{fresh.pk}/"

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from onething.issuance import services
 from onething.issuance.errors import IssuanceError
 from onething.issuance.models import Delivery
+from onething.notifications.models import Notification
 from onething.oversight.models import AuditEvent
 from tests.issuance.test_issuance import concluded_case
 from tests.processing.conftest import accepted_case
@@ -41,8 +42,10 @@ def test_the_form_choice_is_recorded_at_submission_and_used_to_the_end(wired_dem
     page = client.get(reverse("apply:case", args=[case.number])).content.decode()
     assert 'id="delivery-current"' in page and ADDRESS in page and 'id="delivery-change-link"' in page
     assert '<details id="delivery-change" open' not in page and 'id="delivery-none"' not in page
-    # the result notice says it
+    # the result notice says it, and so does the message that the case is concluded
     assert "邮寄送达" in notice_text(client, case) and ADDRESS in notice_text(client, case)
+    concluded = Notification.objects.get(recipient=mother, subject__in=["办件已办结", "办件部分办结"])
+    assert "邮寄送达" in concluded.body and ADDRESS in concluded.body
     # the window sends it there, without the applicant choosing again
     window = get_user_model().objects.filter(clerk__centre=case.centre).order_by("username").first()
     client.force_login(window)
@@ -94,9 +97,7 @@ def test_changing_the_choice_on_the_case_page_is_checked_audited_and_used(wired_
     assert NEW_ADDRESS in text and ADDRESS not in text
 
 
-def test_nobody_else_changes_it_and_nothing_changes_after_the_handover(
-    wired_demo, mother, other_citizen, client
-):
+def test_nobody_else_changes_it_and_nothing_changes_after_the_handover(wired_demo, mother, other_citizen, client):
     case = concluded_case(mother, data=MAIL)
     client.force_login(other_citizen)
     url = reverse("issuance:delivery", args=[case.number])
