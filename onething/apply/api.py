@@ -63,6 +63,10 @@ class DraftSerializer(serializers.Serializer):
 MAX_DATA_KEYS = 1000  # keys of one data object; as many as Django takes from an HTML form
 
 
+class DraftOpenedSerializer(DraftSerializer):
+    resumed = serializers.BooleanField(help_text="an open draft already existed and is returned as it was")
+
+
 class DraftUpdateSerializer(serializers.Serializer):
     data = serializers.DictField(child=serializers.JSONField())
 
@@ -169,8 +173,19 @@ class DraftListView(APIView):
 
     @extend_schema(
         summary="Start a draft for a bundle and situation (prefilled from government data)",
+        description=(
+            "If I already have an open draft of the bundle's published version, that draft is "
+            "returned as it is (200, `resumed: true`, whatever its situation answers); to start "
+            "over, DELETE it and POST again. Otherwise a new draft (201, `resumed: false`)."
+        ),
         request=DraftCreateSerializer,
-        responses={201: DraftSerializer, 400: ErrorSerializer, 403: FORBIDDEN, 404: ErrorSerializer},
+        responses={
+            200: DraftOpenedSerializer,
+            201: DraftOpenedSerializer,
+            400: ErrorSerializer,
+            403: FORBIDDEN,
+            404: ErrorSerializer,
+        },
     )
     def post(self, request: Request) -> Response:
         body = DraftCreateSerializer(data=request.data)
@@ -179,10 +194,13 @@ class DraftListView(APIView):
                 code="invalid_request", message="请求格式错误", message_en="malformed request", details=[body.errors]
             )
         version = published_or_404(body.validated_data["bundle"])
-        draft = services.draft_start(
+        opened = services.draft_open(
             applicant=request.user, version=version, raw_answers=body.validated_data["answers"]
         )
-        return Response(DraftSerializer(draft).data, status=status.HTTP_201_CREATED)
+        return Response(
+            DraftSerializer(opened.draft).data | {"resumed": opened.resumed},
+            status=status.HTTP_200_OK if opened.resumed else status.HTTP_201_CREATED,
+        )
 
 
 def own_draft(request: Request, draft_id) -> Draft:
@@ -218,6 +236,30 @@ class DraftDetailView(APIView):
             DraftSerializer(result.draft).data
             | {"problems": field_errors(result.errors), "missing_materials": material_problems(result.draft)}
         )
+
+    @extend_schema(
+        summary="Delete one of my drafts (never one already submitted: 409)",
+        request=None,
+        responses={204: None, 403: FORBIDDEN, 404: ErrorSerializer, 409: ErrorSerializer},
+    )
+    def delete(self, request: Request, draft_id) -> Response:
+        draft = selectors.submittable_draft(user=request.user, draft_id=draft_id)
+        try:
+            if draft is None:
+                raise Draft.DoesNotExist
+            services.draft_delete(applicant=request.user, draft=draft)
+        except Draft.DoesNotExist as missing:
+            raise BilingualAPIError(
+                code="not_found", message="没有这份草稿", message_en="no such draft", status_code=404
+            ) from missing
+        except services.DraftSubmitted as submitted:
+            raise BilingualAPIError(
+                code="draft_submitted",
+                message="这份草稿已提交为办件，不能删除",
+                message_en="this draft was submitted as a case and cannot be deleted",
+                status_code=409,
+            ) from submitted
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DraftMaterialView(APIView):

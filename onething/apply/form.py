@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator
 
 from onething.apply.validators import EXAMPLES, FieldError, birth_date_matches_id, run_validator
-from onething.catalog import situations
+from onething.catalog import elements, situations
 from onething.catalog.definition import DEFAULT_MAX_LENGTH
 from onething.notice.engine import CompiledBundle, applicable_items
 
@@ -314,6 +314,7 @@ def validate(form: MergedForm, raw: dict[str, Any]) -> tuple[dict[str, Any], dic
             if problem:
                 found[key] = problem
     _check_birth_dates(by_key, data, found)
+    _check_mail_details(by_key, data, found)
     _check_payload_size(form, data, found)
     order = {f.key: index for index, f in enumerate(form.fields)}
     errors = dict(sorted(found.items(), key=lambda pair: order.get(pair[0], len(order))))
@@ -353,6 +354,16 @@ def _check_payload_size(form: MergedForm, data: dict, errors: dict[str, FieldErr
                     f"{mebibytes:g} MiB; shorten this field",
                 ),
             )
+
+
+def _check_mail_details(by_key: dict[str, MergedField], data: dict, errors: dict[str, FieldError]) -> None:
+    """Results sent by mail need the address (and the mobile, when the form asks it):
+    the delivery choice made here is the one issuance uses (onething/catalog/elements.py)."""
+    if data.get(elements.DELIVERY_METHOD) != "mail":
+        return
+    for key in (elements.DELIVERY_ADDRESS, elements.APPLICANT_MOBILE):
+        if key in by_key and data.get(key) is None and key not in errors:
+            errors[key] = FieldError("required_for_mail", "选择邮寄送达时此项必填", "required for delivery by mail")
 
 
 def _check_birth_dates(by_key: dict[str, MergedField], data: dict, errors: dict[str, FieldError]) -> None:

@@ -1,6 +1,8 @@
 """Reads of 一表申请: the merged form and materials for a draft, a user's own drafts and
 cases. Access is always scoped to the requesting user."""
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -43,6 +45,47 @@ def drafts_of(*, user) -> QuerySet[Draft]:
         .defer("version__snapshot")  # the compiled definition is cached per process
         .order_by("-updated_at")
     )
+
+
+def open_draft_for(*, user, version: BundleVersion) -> Draft | None:
+    """The user's most recently saved open draft of this bundle version, if any: 在线申请
+    resumes it instead of starting another."""
+    return drafts_of(user=user).filter(version=version).first()
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    """One line of "我的申请" for an open draft."""
+
+    draft: Draft
+    answer_lines: list[tuple[str, str]]
+    required_filled: int
+    required_count: int
+    materials_given: int
+    materials_count: int
+
+
+def draft_summaries(*, user) -> list[DraftSummary]:
+    """The user's open drafts with what is done: the situation in words, required fields
+    filled, materials to bring that are attached (uploaded, e-licence, 容缺 or 承诺)."""
+    from onething.notice import presentation
+
+    summaries = []
+    for draft in drafts_of(user=user):
+        form = form_for(version=draft.version, answers=draft.answers)
+        required = [f.key for f in form.fields if f.required]
+        bring = [m.key for m in notice_materials(draft.version, draft.answers) if m.bring]
+        summaries.append(
+            DraftSummary(
+                draft=draft,
+                answer_lines=presentation.answer_lines(compiled_for(version=draft.version), draft.answers),
+                required_filled=sum(1 for key in required if draft.data.get(key) not in (None, "")),
+                required_count=len(required),
+                materials_given=sum(1 for key in bring if key in draft.materials),
+                materials_count=len(bring),
+            )
+        )
+    return summaries
 
 
 def draft_of(*, user, draft_id) -> Draft:

@@ -133,6 +133,48 @@ def refresh_elicences(*, draft: Draft) -> bool:
     return changed
 
 
+@dataclass(frozen=True)
+class OpenResult:
+    draft: Draft
+    resumed: bool  # an open draft already existed and is returned as it was
+
+
+def draft_open(*, applicant, version: BundleVersion, raw_answers: dict) -> OpenResult:
+    """在线申请 (page and API): the applicant's open draft of this bundle version if there is
+    one, whatever situation it was started with (the page offers to start over with the
+    new answers: ``draft_restart``); otherwise a new draft. One open draft per bundle, not
+    one per click."""
+    existing = selectors.open_draft_for(user=applicant, version=version)
+    if existing is not None:
+        return OpenResult(draft=existing, resumed=True)
+    return OpenResult(draft=draft_start(applicant=applicant, version=version, raw_answers=raw_answers), resumed=False)
+
+
+def draft_restart(*, draft: Draft, raw_answers: dict) -> Draft:
+    """Start over: a new draft for the same bundle version with these answers, then the
+    old open draft is deleted (if the answers are invalid, nothing changes)."""
+    fresh = draft_start(applicant=draft.applicant, version=draft.version, raw_answers=raw_answers)
+    draft_delete(applicant=draft.applicant, draft=draft)
+    return fresh
+
+
+class DraftSubmitted(Exception):
+    """The draft became a case: it is kept with the case, not deleted."""
+
+
+def draft_delete(*, applicant, draft: Draft) -> None:
+    """Delete one of the applicant's own drafts that was never submitted. Draft.DoesNotExist
+    for anyone else's (404); DraftSubmitted once it is a case's (its case stays as it is).
+    Uploaded files stay in the applicant's uploads."""
+    with transaction.atomic():
+        locked = Draft.objects.select_for_update().filter(pk=draft.pk, applicant=applicant).first()
+        if locked is None:
+            raise Draft.DoesNotExist
+        if locked.case_id:
+            raise DraftSubmitted(str(locked.pk))
+        locked.delete()
+
+
 def _merge_input(draft: Draft, form: MergedForm, raw_data: dict) -> dict:
     """The draft's data with new input laid over it; authoritative values that came from
     government data are kept as they were, whatever the input says. Input longer than its
@@ -238,6 +280,9 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
             locked.case = case
             locked.save(update_fields=["case", "updated_at"])
             from onething.intake.services import route_submitted_case  # intake builds on apply
+            from onething.issuance.services import delivery_record  # so does issuance
+
+            delivery_record(case=case)
 
             case = route_submitted_case(case=case)
     except IntegrityError:

@@ -1,10 +1,13 @@
 """Citizen portal pages of 一表申请: start an application, fill the merged form, upload
 materials, submit; "my applications" and the case page. Thin: services decide."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -13,6 +16,7 @@ from onething.apply.materials import draft_decisions
 from onething.apply.models import Draft
 from onething.apply.uploads import UploadRejected, upload_create
 from onething.cases.models import Case
+from onething.catalog import elements
 from onething.catalog import selectors as catalog_selectors
 from onething.common.i18n import pick
 from onething.intake.materials import PLEDGE_TEXT
@@ -27,23 +31,71 @@ def _applicant_only(request: HttpRequest) -> None:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def apply_start(request: HttpRequest, code: str) -> HttpResponse:
-    """From the notice's answers to a prefilled draft."""
+    """在线申请, from the notice's answers (the query string): the open draft of this bundle
+    if there is one (resumed, with an offer to start over), else a new prefilled draft.
+    POST ``replace=<draft id>``: start over with the query's answers (the draft's own when
+    the query has none) and delete that draft."""
     _applicant_only(request)
     version = catalog_selectors.published_version(bundle_code=code)
     if version is None:
         raise Http404(_("没有这个一件事"))
     compiled = selectors.compiled_for(version=version)
+    query = request.GET.copy()
+    query.pop(RESUMED, None)
+    raw_answers = answers_from_query(compiled=compiled, query=query)
     try:
-        draft = services.draft_start(
-            applicant=request.user,
-            version=version,
-            raw_answers=answers_from_query(compiled=compiled, query=request.GET),
-        )
+        if request.method == "POST":
+            old = _own_open_draft(request, request.POST.get("replace", ""))
+            if old.version_id != version.pk:
+                raise Http404(_("没有这份草稿"))
+            draft = services.draft_restart(draft=old, raw_answers=raw_answers if query else old.answers)
+            messages.success(request, _("已重新开始填写，原草稿已删除"))
+        else:
+            opened = services.draft_open(applicant=request.user, version=version, raw_answers=raw_answers)
+            draft = opened.draft
+            if opened.resumed:
+                messages.info(request, _("已为您打开未完成的草稿"))
+                query[RESUMED] = "1"
+                return redirect(reverse("apply:draft", args=[draft.pk]) + "?" + query.urlencode())
     except InvalidAnswers:
         messages.error(request, _("请先回答情形问题"))
         return redirect("notice:bundle", code=code)
     return redirect("apply:draft", draft_id=draft.pk)
+
+
+RESUMED = "resumed"  # query flag of a draft page reached by 在线申请 on an open draft
+
+
+def _own_open_draft(request: HttpRequest, draft_id) -> Draft:
+    try:
+        return selectors.draft_of(user=request.user, draft_id=uuid.UUID(str(draft_id)))
+    except (ValueError, Draft.DoesNotExist) as missing:
+        raise Http404(_("没有这份草稿")) from missing
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def draft_delete(request: HttpRequest, draft_id) -> HttpResponse:
+    """GET: confirm; POST: delete one's own draft that was never submitted."""
+    _applicant_only(request)
+    draft = selectors.submittable_draft(user=request.user, draft_id=draft_id)
+    if draft is None:
+        raise Http404(_("没有这份草稿"))
+    if request.method == "POST":
+        try:
+            services.draft_delete(applicant=request.user, draft=draft)
+        except services.DraftSubmitted:
+            pass  # submitted meanwhile: said below
+        else:
+            messages.success(request, _("草稿已删除"))
+            return redirect("apply:my")
+        draft.refresh_from_db()
+    if draft.case_id:
+        messages.error(request, _("这份草稿已提交为办件，不能删除"))
+        return redirect("apply:case", number=draft.case.number)
+    return render(request, "apply/draft_delete.html", {"draft": draft, "bundle": draft.version.bundle})
 
 
 @login_required
@@ -71,7 +123,13 @@ def draft_page(request: HttpRequest, draft_id) -> HttpResponse:
             if not upload_errors:
                 messages.success(request, _("草稿已保存"))
                 return redirect("apply:draft", draft_id=draft.pk)
-    return render(request, "apply/draft.html", _draft_context(draft, errors, upload_errors))
+    context = _draft_context(draft, errors, upload_errors)
+    if RESUMED in request.GET:
+        restart = request.GET.copy()
+        restart.pop(RESUMED)
+        context["restart_query"] = restart.urlencode()
+        context["resumed"] = True
+    return render(request, "apply/draft.html", context)
 
 
 def _take_uploads(request: HttpRequest, draft: Draft) -> dict[str, str]:
@@ -194,7 +252,7 @@ def my_applications(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "apply/my.html",
-        {"drafts": selectors.drafts_of(user=request.user), "cases": selectors.cases_of(user=request.user)},
+        {"drafts": selectors.draft_summaries(user=request.user), "cases": selectors.cases_of(user=request.user)},
     )
 
 
@@ -304,8 +362,12 @@ def _case_context(case: Case, errors: dict) -> dict:
         "named_fields": named_fields,
         "checks": list(case.material_checks.all()),
         "item_cases": _item_case_rows(case, compiled),
-        "data_rows": data_rows(form, case.data),
+        # the delivery choice is shown (and changed) in its own section, from the case's record
+        "data_rows": data_rows(form, {k: v for k, v in case.data.items() if k not in DELIVERY_SHOWN_APART}),
     }
+
+
+DELIVERY_SHOWN_APART = {elements.DELIVERY_METHOD, elements.DELIVERY_ADDRESS}
 
 
 def data_rows(form, data: dict) -> list[tuple[str, str]]:

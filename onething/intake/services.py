@@ -473,6 +473,9 @@ def window_intake(
         actor=clerk,
     )
     case = transitions.case_route(case=case, centre=record.centre, actor=clerk)
+    from onething.issuance.services import delivery_record  # issuance builds on intake
+
+    delivery_record(case=case, actor=clerk)
     return case_accept(case=case, clerk=clerk, checklist=checklist, today=today)
 
 

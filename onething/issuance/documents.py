@@ -61,7 +61,7 @@ def result_notice_pdf(*, case: Case) -> bytes:
         Spacer(1, 4),
         pdf.table(rows, [10, 50, 38, 20, 56]),
         P(_("领取方式"), s["h2"]),
-        P(escape(_delivery_line(case)), s["base"]),
+        P(escape(delivery_line(case)), s["base"]),
         Spacer(1, 6),
         P(
             _("办结时间：%(time)s。电子证照已同步至电子证照库，今后办理其他事项时无需再次提交。查询地址：%(url)s")
@@ -76,25 +76,31 @@ def result_notice_pdf(*, case: Case) -> bytes:
     return _render(story, title=_("结果告知书"), case=case)
 
 
-def _delivery_line(case: Case) -> str:
+def delivery_line(case: Case) -> str:
+    """The case's recorded choice (made in the application form, or changed since on the
+    case page): the result notice and the message that the case is concluded say it; they
+    do not ask it again."""
     delivery = getattr(case, "delivery", None)
     if delivery is None:
-        return _("尚未选择。可登录网上办事大厅下载全部结果，或选择窗口领取、邮寄送达。")
+        return _("申请时未选择。可登录网上办事大厅下载全部结果，或在办件页面选择窗口领取、邮寄送达。")
     if delivery.method == delivery.Method.PICKUP:
-        where = delivery.centre.name if delivery.centre_id else ""
+        centre = delivery.pickup_centre
+        where = centre.name if centre else ""
         if delivery.picked_up_at:
             return _("窗口领取（%(where)s），已于 %(time)s 领取。") % {
                 "where": where,
                 "time": _datetime(delivery.picked_up_at),
             }
         return _("窗口领取（%(where)s），请携带身份证件领取。") % {"where": where}
+    to = {"name": delivery.recipient_name, "address": delivery.address}
     if delivery.mailed_at:
-        return _("邮寄送达，已于 %(time)s 通过%(carrier)s寄出，运单号 %(tracking)s。") % {
+        return _("邮寄送达（%(name)s，%(address)s），已于 %(time)s 通过%(carrier)s寄出，运单号 %(tracking)s。") % {
+            **to,
             "time": _datetime(delivery.mailed_at),
             "carrier": delivery.carrier,
             "tracking": delivery.tracking_number,
         }
-    return _("邮寄送达，待寄出。")
+    return _("邮寄送达（%(name)s，%(address)s），待寄出。") % to
 
 
 def licence_pdf(licence: IssuedLicence) -> bytes:

@@ -67,7 +67,9 @@ class IssuedLicence(models.Model):
 
 
 class Delivery(models.Model):
-    """The applicant's choice of how to receive the results, and what happened."""
+    """The applicant's choice of how to receive the results, and what happened. Recorded
+    from the application form when the case is submitted (``delivery.method`` …, see
+    onething/catalog/elements.py), changed on the case page until the handover."""
 
     class Method(models.TextChoices):
         PICKUP = "pickup", _("窗口领取")
@@ -112,6 +114,12 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.get_method_display()}"
+
+    @property
+    def pickup_centre(self):
+        """Where to pick up: the centre chosen, else the centre handling the case (a choice
+        made in the application form names no centre)."""
+        return self.centre or self.case.centre
 
     @property
     def done(self) -> bool:

@@ -53,7 +53,11 @@ def results_ready(*, case: Case) -> bool:
 
 
 def delivery_of(*, case: Case) -> Delivery | None:
-    return Delivery.objects.filter(case=case).select_related("centre", "handed_over_by", "mailed_by").first()
+    return (
+        Delivery.objects.filter(case=case)
+        .select_related("centre", "case__centre", "handed_over_by", "mailed_by")
+        .first()
+    )
 
 
 def licence_of(*, case: Case, licence_id: int) -> IssuedLicence:

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from onething.apply import validators
 from onething.apply.datahub import DatahubRequestError, DatahubUnavailable, datahub_client
 from onething.cases.models import Case
+from onething.catalog import elements
 from onething.issuance.errors import IssuanceError, TransientIssuanceError
 from onething.issuance.models import Delivery, IssuedLicence
 from onething.oversight import audit
@@ -245,6 +247,31 @@ def reconcile(*, now=None) -> int:
 # --- delivery --------------------------------------------------------------------------------
 
 
+def delivery_record(*, case: Case, actor=None) -> Delivery | None:
+    """At submission, in the transaction that created ``case``: the delivery choice made in the
+    application form (``delivery.method``, ``delivery.address``, ``applicant.mobile``; see
+    onething/catalog/elements.py) becomes the case's Delivery, which issuance and the
+    result notice use; nobody asks again. Nothing when the form did not ask it."""
+    data = case.data or {}
+    method = data.get(elements.DELIVERY_METHOD)
+    if method not in elements.DELIVERY_METHODS:
+        return None
+    fields = {
+        "mobile": str(data.get(elements.APPLICANT_MOBILE) or case.applicant.mobile or "")[:20],
+        "recipient_name": (case.applicant.full_name or "")[:100],
+        "address": str(data.get(elements.DELIVERY_ADDRESS) or "")[:300] if method == Delivery.Method.MAIL else "",
+    }
+    delivery = Delivery.objects.create(case=case, method=method, **fields)  # a new case: none exists yet
+    audit.record(
+        action="delivery.recorded",
+        actor=actor or case.applicant,
+        case_number=case.number,
+        obj=delivery,
+        after={"method": method, "from": "application_form"},
+    )
+    return delivery
+
+
 def delivery_choose(
     *,
     case: Case,
@@ -255,54 +282,71 @@ def delivery_choose(
     mobile: str = "",
     address: str = "",
 ) -> Delivery:
-    """The applicant chooses window pickup (at a centre) or mail (to an address). Can be
-    changed until the results are handed over or sent."""
+    """The applicant changes how they receive the results (or chooses, when the form did
+    not ask): window pickup (at ``centre``, else the centre handling the case) or mail to
+    an address. Checked with the form's own validators; possible until the results are
+    handed over or sent. Audited."""
     if case.applicant_id != applicant.pk:
         raise IssuanceError("not_applicant", "只有申请人可以选择领取方式", "only the applicant can choose")
-    if case.state not in CONCLUDED:
-        raise IssuanceError("not_concluded", "办件尚未办结，暂不能选择领取方式", "the case is not concluded yet")
+    if case.state == Case.State.REFUSED:
+        raise IssuanceError("refused", "办件不予受理，没有需要领取的结果", "the case was refused: no results")
     fields = _delivery_fields(
-        method=method, centre=centre, recipient_name=recipient_name, mobile=mobile, address=address
+        method=method,
+        centre=centre,
+        recipient_name=recipient_name.strip(),
+        mobile=mobile.strip(),
+        address=address,
     )
+    fields["recipient_name"] = fields["recipient_name"] or (applicant.full_name or "")[:100]
     with transaction.atomic():
         existing = Delivery.objects.select_for_update().filter(case=case).first()
         if existing is not None and existing.done:
             raise IssuanceError("already_delivered", "结果已发放，不能再更改领取方式", "results already handed over")
-        before = {"method": existing.method} if existing else None
+        before = _delivery_summary(existing) if existing else None
         delivery, _created = Delivery.objects.update_or_create(case=case, defaults={"method": method, **fields})
+        after = _delivery_summary(delivery)
         audit.record(
-            action="delivery.chosen",
+            action="delivery.changed" if existing else "delivery.chosen",
             actor=applicant,
             case_number=case.number,
             obj=delivery,
             before=before,
-            after={"method": method, "centre": centre.code if centre else ""},
+            after=after | {"changed": sorted(k for k in after if before is None or before.get(k) != after[k])},
         )
     return delivery
 
 
+def _delivery_summary(delivery: Delivery) -> dict:
+    """What the audit keeps of a choice: the method and centre, and fingerprints of the
+    address and mobile (which changed, without copying personal data into the trail)."""
+    return {
+        "method": delivery.method,
+        "centre": delivery.centre.code if delivery.centre_id else "",
+        "address": hashlib.sha256(delivery.address.encode()).hexdigest()[:12] if delivery.address else "",
+        "mobile": delivery.mobile[-4:] if delivery.mobile else "",
+    }
+
+
 def _delivery_fields(*, method: str, centre, recipient_name: str, mobile: str, address: str) -> dict:
+    """Validated with the application form's validators (onething/apply/validators.py)."""
+    if method not in Delivery.Method.values:
+        raise IssuanceError("method", "未知的领取方式", "unknown delivery method")
+    if mobile:
+        _raise_if(validators.mobile(mobile))
     if method == Delivery.Method.PICKUP:
-        if centre is None:
-            raise IssuanceError("centre_required", "请选择领取地点", "choose where to pick up")
-        return {"centre": centre, "address": "", "mobile": "", "recipient_name": ""}
-    if method == Delivery.Method.MAIL:
-        missing = [
-            label
-            for label, value in (("收件人", recipient_name), ("手机号码", mobile), ("邮寄地址", address))
-            if not value.strip()
-        ]
-        if missing:
-            raise IssuanceError("mail_details", f"请填写{'、'.join(missing)}", "recipient, mobile and address needed")
-        if not (mobile.isdigit() and len(mobile) == 11 and mobile.startswith("1")):
-            raise IssuanceError("mobile", "手机号码应为 11 位数字", "the mobile number must have 11 digits")
-        return {
-            "centre": None,
-            "recipient_name": recipient_name.strip()[:100],
-            "mobile": mobile,
-            "address": address.strip()[:300],
-        }
-    raise IssuanceError("method", "未知的领取方式", "unknown delivery method")
+        return {"centre": centre, "address": "", "mobile": mobile, "recipient_name": recipient_name[:100]}
+    missing = [label for label, value in (("手机号码", mobile), ("邮寄地址", address)) if not value.strip()]
+    if missing:
+        raise IssuanceError("mail_details", f"请填写{'、'.join(missing)}", "mobile and address needed for mail")
+    _raise_if(validators.address(address))
+    if recipient_name:
+        _raise_if(validators.person_name(recipient_name))
+    return {"centre": None, "recipient_name": recipient_name[:100], "mobile": mobile, "address": address.strip()[:300]}
+
+
+def _raise_if(problem) -> None:
+    if problem is not None:
+        raise IssuanceError(problem.code, problem.message, problem.message_en)
 
 
 def pickup_record(*, case: Case, clerk, recipient_name: str, recipient_id_number: str) -> Delivery:

@@ -76,7 +76,14 @@ def licence_document(request: HttpRequest, number: str, licence_id: int) -> Http
 
 @require_POST
 def delivery_choose(request: HttpRequest, number: str) -> HttpResponse:
-    case = _applicant_case(request, number)
+    """Change the delivery choice recorded from the application form (any time until the
+    handover; results need not be ready)."""
+    if not request.user.is_authenticated:
+        raise Http404(_("没有这个办件"))
+    try:
+        case = apply_selectors.case_of(user=request.user, number=number)
+    except Case.DoesNotExist as missing:
+        raise Http404(_("没有这个办件")) from missing
     centre = ServiceCentre.objects.filter(code=request.POST.get("centre", "")).first()
     try:
         services.delivery_choose(
@@ -92,7 +99,7 @@ def delivery_choose(request: HttpRequest, number: str) -> HttpResponse:
         messages.error(request, _message(error))
     else:
         messages.success(request, _("已保存领取方式"))
-    return redirect(reverse("apply:case", args=[case.number]) + "#results")
+    return redirect(reverse("apply:case", args=[case.number]) + "#delivery")
 
 
 # --- the window's handover desk -------------------------------------------------------------

@@ -508,15 +508,20 @@ def _notify_dead_letter(item_case: ItemCase) -> None:
 
 
 def _notify_concluded(case: Case, item_cases: list[ItemCase], all_approved: bool) -> None:
+    from django.utils import translation
+
+    from onething.issuance.documents import delivery_line
     from onething.notifications.services import notify
 
     if all_approved:
-        body = f"办件 {case.number} 的 {len(item_cases)} 个事项已全部办结，请登录查看并领取结果。"
+        body = f"办件 {case.number} 的 {len(item_cases)} 个事项已全部办结，请登录查看结果。"
     else:
         failed = [
             f"{ic.item_name}（{ic.get_state_display()}：{ic.reason}）" for ic in item_cases if ic.state != S.APPROVED
         ]
         body = f"办件 {case.number} 已部分办结。未办成的事项：{'；'.join(failed)}。"
+    with translation.override("zh-hans"):
+        body += f"领取方式：{delivery_line(case)}"  # the choice recorded from the form, not a question
     notify(
         recipient=case.applicant,
         subject="办件已办结" if all_approved else "办件部分办结",

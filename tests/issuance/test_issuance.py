@@ -170,12 +170,16 @@ def test_results_are_only_the_applicants(wired_demo, mother, other_citizen, clie
     assert client.post(reverse("issuance:delivery", args=[case.number]), {"method": "mail"}).status_code == 404
 
 
-def test_no_results_before_conclusion(wired_demo, mother, client):
+def test_no_results_before_conclusion_but_the_delivery_choice_can_change(wired_demo, mother, client):
     case = accepted_case(mother)
     client.force_login(mother)
     assert client.get(reverse("issuance:zip", args=[case.number])).status_code == 404
     with pytest.raises(IssuanceError):
-        services.delivery_choose(case=case, applicant=mother, method="mail")
+        services.delivery_choose(case=case, applicant=mother, method="mail")  # no address
+    services.delivery_choose(
+        case=case, applicant=mother, method="mail", mobile="13916880001", address="上海市黄浦区人民大道200号"
+    )
+    assert Delivery.objects.get(case=case).address == "上海市黄浦区人民大道200号"
 
 
 def test_window_pickup_checks_identity_and_hands_over_once(wired_demo, mother, other_citizen, client):
@@ -206,7 +210,12 @@ def test_mail_records_the_tracking_number_and_tells_the_applicant(wired_demo, mo
     with pytest.raises(IssuanceError):
         services.delivery_choose(case=case, applicant=mother, method="mail", recipient_name="林晓雯", mobile="12")
     services.delivery_choose(
-        case=case, applicant=mother, method="mail", recipient_name="林晓雯", mobile="13916880001", address="黄浦区1号"
+        case=case,
+        applicant=mother,
+        method="mail",
+        recipient_name="林晓雯",
+        mobile="13916880001",
+        address="上海市黄浦区人民大道200号",
     )
     window = clerk("clerk-huangpu")
     services.mail_record(case=case, clerk=window, carrier="EMS", tracking_number="EA123456789CN")

@@ -7,9 +7,16 @@ ANSWERS = {"birth_place": "local_hospital", "married": True, "mother_insured": T
 TODAY = date(2026, 11, 16)
 
 
-def accepted_case(applicant, *, today: date = TODAY, bundle_code: str = "child-birth", answers: dict | None = None):
-    """An online case (child birth unless told), complete, accepted by a clerk of the
-    centre it was routed to: item cases exist."""
+def accepted_case(
+    applicant,
+    *,
+    today: date = TODAY,
+    bundle_code: str = "child-birth",
+    answers: dict | None = None,
+    data: dict | None = None,
+):
+    """An online case (child birth unless told), complete (``data`` laid over the examples),
+    accepted by a clerk of the centre it was routed to: item cases exist."""
     from django.contrib.auth import get_user_model
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -31,7 +38,7 @@ def accepted_case(applicant, *, today: date = TODAY, bundle_code: str = "child-b
             apply_services.draft_attach(draft=draft, material_key=material.key, upload=upload)
     form = apply_selectors.form_for(version=version, answers=draft.answers)
     case = apply_services.draft_submit(
-        draft=draft, raw_data={f.key: f.example() for f in form.fields if f.key not in draft.data}
+        draft=draft, raw_data={**{f.key: f.example() for f in form.fields if f.key not in draft.data}, **(data or {})}
     )
     clerk = get_user_model().objects.filter(clerk__centre=case.centre).order_by("username").first()
     # what the data hub could not supply online (e.g. an agent's ID card) the clerk sights

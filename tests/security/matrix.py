@@ -95,6 +95,7 @@ MATRIX: dict[str, list[Probe]] = {
     "apply:start": P(APPLICANTS, kwargs={"code": "child-birth"}, why="citizens and enterprises; staff use the console"),
     "apply:my": P(SIGNED_IN, shows_a_to=OWNER, why="one's own drafts and cases (a clerk is sent to the console)"),
     "apply:draft": P(OWNER, kwargs={"draft_id": "@draft.pk"}),
+    "apply:draft-delete": P(OWNER, kwargs={"draft_id": "@draft.pk"}, why="the confirmation; POST deletes"),
     "apply:case": P(OWNER, kwargs=CASE),
     "apply:upload-download": P(
         {CITIZEN_A, CLERK_X, OFFICER_P, ADMIN},

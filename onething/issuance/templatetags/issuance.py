@@ -1,4 +1,5 @@
-"""``{% case_results_panel case %}``: the results section of the applicant's case page."""
+"""``{% case_results_panel case %}``: the results section of the applicant's case page, and
+the delivery choice recorded from the application form (shown, changeable, never asked again)."""
 
 from django import template
 
@@ -17,6 +18,7 @@ def case_results_panel(context, case) -> dict:
         "case": case,
         "ready": ready,
         "outcomes": selectors.case_outcomes(case=case) if ready else [],
-        "delivery": selectors.delivery_of(case=case) if ready else None,
-        "centres": list(ServiceCentre.objects.order_by("code")) if ready else [],
+        "delivery": selectors.delivery_of(case=case),
+        "centres": list(ServiceCentre.objects.order_by("code")),
+        "refused": case.state == case.State.REFUSED,
     }
