@@ -349,9 +349,19 @@ def _raise_if(problem) -> None:
         raise IssuanceError(problem.code, problem.message, problem.message_en)
 
 
+def _require_concluded(case: Case) -> None:
+    """Results are handed over only once the case has concluded (never while a deferred
+    material is outstanding: the case does not conclude then)."""
+    if case.state not in {Case.State.CONCLUDED, Case.State.PARTIALLY_CONCLUDED}:
+        raise IssuanceError(
+            "not_concluded", "办件尚未办结，结果暂不能发放", "the case has not concluded: results cannot be handed over"
+        )
+
+
 def pickup_record(*, case: Case, clerk, recipient_name: str, recipient_id_number: str) -> Delivery:
     """The window hands the results over after checking the recipient's identity: the
     applicant, or the agent named in the application. A second pickup is refused."""
+    _require_concluded(case)
     delivery = Delivery.objects.filter(case=case, method=Delivery.Method.PICKUP).first()
     if delivery is None:
         raise IssuanceError("no_pickup", "申请人未选择窗口领取", "the applicant did not choose window pickup")
@@ -399,6 +409,7 @@ def _entitled_recipients(case: Case) -> dict[str, str]:
 
 def mail_record(*, case: Case, clerk, carrier: str, tracking_number: str) -> Delivery:
     """The centre sends the results by mail and records the carrier's tracking number."""
+    _require_concluded(case)
     carrier, tracking_number = carrier.strip()[:50], tracking_number.strip()[:50]
     if not carrier or not tracking_number:
         raise IssuanceError("tracking", "请填写快递公司和运单号", "carrier and tracking number needed")

@@ -15,9 +15,10 @@ from onething.apply.uploads import upload_create
 from onething.cases.models import Case
 from onething.intake import selectors, services
 from onething.intake.materials import Decision
-from onething.intake.models import MaterialCheck
+from onething.intake.models import Clerk, MaterialCheck
 from onething.issuance import services as issuance
-from onething.issuance.models import Delivery, IssuedLicence
+from onething.issuance.errors import IssuanceError
+from onething.issuance.models import IssuedLicence
 from onething.notifications.models import Notification
 from onething.oversight.models import AuditEvent
 from onething.processing.models import ItemCase
@@ -87,8 +88,9 @@ def test_approved_items_do_not_conclude_nor_hand_over_until_supplied(wired_demo,
     assert issuance.licence_collect(licence_id=licence.pk) == "collected/held"  # 出证 held
     licence.refresh_from_db()
     assert licence.registration == IssuedLicence.Registration.PENDING
-    with pytest.raises(Exception) as refused:
-        issuance.delivery_choose(case=case, applicant=mother, method=Delivery.Method.MAIL)
+    clerk = Clerk.objects.get(user__username="clerk-huangpu")
+    with pytest.raises(IssuanceError) as refused:
+        issuance.mail_record(case=case, clerk=clerk, carrier="EMS", tracking_number="EMS1")
     assert refused.value.code == "not_concluded"
 
     client.force_login(mother)

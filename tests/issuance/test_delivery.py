@@ -75,7 +75,7 @@ def test_changing_the_choice_on_the_case_page_is_checked_audited_and_used(wired_
     client.force_login(mother)
     url = reverse("issuance:delivery", args=[case.number])
     bad = client.post(url, {"method": "mail", "mobile": "12", "address": NEW_ADDRESS}, follow=True)
-    assert "请输入11位手机号码" in bad.content.decode()  # the form's own validator
+    assert "请填写 11 位手机号码" in bad.content.decode()  # the form's own validator
     bad = client.post(url, {"method": "mail", "mobile": "13916880003", "address": "某处"}, follow=True)
     assert "请填写完整地址" in bad.content.decode()
     assert Delivery.objects.get(case=case).address == ADDRESS
