@@ -619,11 +619,7 @@ def deferral_extend(*, check: MaterialCheck, clerk, due_date: date | None = None
         )
     with transaction.atomic():
         _lock_case(case)
-        updated = MaterialCheck.objects.filter(
-            pk=check.pk, extended_at__isnull=True, supplied_at__isnull=True, refused_at__isnull=True
-        ).update(due_date=due, extended_at=timezone.now(), overdue=False)
-        if updated != 1:
-            raise DeferralDecisionRefused("settled", f"“{check.name}”已被处理", f"{check.key} was decided meanwhile")
+        _claim_undecided(check, extended_at__isnull=True, due_date=due, extended_at=timezone.now(), overdue=False)
         audit.record(
             action="material.deferral_extended",
             actor=clerk,
@@ -647,6 +643,16 @@ def deferral_extend(*, check: MaterialCheck, clerk, due_date: date | None = None
     return due
 
 
+def _claim_undecided(check: MaterialCheck, *, extended_at__isnull: bool | None = None, **changes) -> None:
+    """Write a clerk's decision on a deferral only if nobody supplied or decided it meanwhile
+    (a conditional UPDATE); ``extended_at__isnull`` also requires it never extended."""
+    undecided = MaterialCheck.objects.filter(pk=check.pk, supplied_at__isnull=True, refused_at__isnull=True)
+    if extended_at__isnull is not None:
+        undecided = undecided.filter(extended_at__isnull=extended_at__isnull)
+    if undecided.update(**changes) != 1:
+        raise DeferralDecisionRefused("settled", f"“{check.name}”已被处理", f"{check.key} was decided meanwhile")
+
+
 def deferral_refuse_items(*, check: MaterialCheck, clerk, reason: str, today: date | None = None) -> list:
     """Refuse the items needing an overdue deferred material (with the clerk's reason); the
     rest of the case goes on and may conclude. The applicant is told. Returns the item
@@ -665,11 +671,7 @@ def deferral_refuse_items(*, check: MaterialCheck, clerk, reason: str, today: da
     full_reason = f"容缺材料“{check.name}”逾期未补交（期限 {check.due_date:%Y-%m-%d}），不予办理：{reason}"
     with transaction.atomic():
         _lock_case(case)
-        updated = MaterialCheck.objects.filter(pk=check.pk, supplied_at__isnull=True, refused_at__isnull=True).update(
-            refused_at=timezone.now()
-        )
-        if updated != 1:
-            raise DeferralDecisionRefused("settled", f"“{check.name}”已被处理", f"{check.key} was decided meanwhile")
+        _claim_undecided(check, refused_at=timezone.now())
         audit.record(
             action="material.deferral_refused",
             actor=clerk,

@@ -18,14 +18,19 @@ from onething.issuance.errors import IssuanceError
 from onething.issuance.models import IssuedLicence
 
 
-def _applicant_case(request: HttpRequest, number: str) -> Case:
-    """The signed-in applicant's concluded case, else 404 (never someone else's)."""
+def _own_case(request: HttpRequest, number: str) -> Case:
+    """The signed-in applicant's case, else 404 (never someone else's)."""
     if not request.user.is_authenticated:
         raise Http404(_("没有这个办件"))
     try:
-        case = apply_selectors.case_of(user=request.user, number=number)
+        return apply_selectors.case_of(user=request.user, number=number)
     except Case.DoesNotExist as missing:
         raise Http404(_("没有这个办件")) from missing
+
+
+def _applicant_case(request: HttpRequest, number: str) -> Case:
+    """The signed-in applicant's concluded case, else 404 (never someone else's)."""
+    case = _own_case(request, number)
     if not selectors.results_ready(case=case):
         raise Http404(_("办件尚未办结，还没有办理结果"))
     return case
@@ -78,12 +83,7 @@ def licence_document(request: HttpRequest, number: str, licence_id: int) -> Http
 def delivery_choose(request: HttpRequest, number: str) -> HttpResponse:
     """Change the delivery choice recorded from the application form (any time until the
     handover; results need not be ready)."""
-    if not request.user.is_authenticated:
-        raise Http404(_("没有这个办件"))
-    try:
-        case = apply_selectors.case_of(user=request.user, number=number)
-    except Case.DoesNotExist as missing:
-        raise Http404(_("没有这个办件")) from missing
+    case = _own_case(request, number)
     centre = ServiceCentre.objects.filter(code=request.POST.get("centre", "")).first()
     try:
         services.delivery_choose(

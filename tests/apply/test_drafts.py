@@ -9,24 +9,13 @@ from django.utils import timezone
 from onething.apply import selectors, services
 from onething.apply.models import Draft
 from onething.cases.models import Case
-from onething.catalog.selectors import published_version
+from tests.apply.test_submission import complete, start
 
 ANSWERS = {"birth_place": "local_hospital", "married": True, "mother_insured": True}
 QUERY = "birth_place=local_hospital&married=true&mother_insured=true"
 OTHER_QUERY = "birth_place=local_hospital&married=false&mother_insured=true"
 
 pytestmark = pytest.mark.django_db
-
-
-def start(user) -> Draft:
-    return services.draft_start(
-        applicant=user, version=published_version(bundle_code="child-birth"), raw_answers=ANSWERS
-    )
-
-
-def complete(draft: Draft) -> dict:
-    form = selectors.form_for(version=draft.version, answers=draft.answers)
-    return {f.key: f.example() for f in form.fields if f.key not in draft.data}
 
 
 def test_second_apply_on_the_page_resumes_the_open_draft(client, demo_bundles, datahub_settings, mother):
