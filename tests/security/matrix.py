@@ -124,6 +124,12 @@ MATRIX: dict[str, list[Probe]] = {
     "intake:case-refuse": P({CLERK_X}, method="POST", kwargs=CASE),
     "intake:case-reassign": P({CLERK_X}, method="POST", kwargs=CASE),
     "intake:check-supply": P({CLERK_X}, method="POST", kwargs={**LIVE, "check_id": "@deferred_check.pk"}),
+    "intake:check-extend": P(
+        {CLERK_X}, method="POST", kwargs={**LIVE, "check_id": "@deferred_check.pk"}, why="the owning centre decides"
+    ),
+    "intake:check-refuse-items": P(
+        {CLERK_X}, method="POST", kwargs={**LIVE, "check_id": "@deferred_check.pk"}, why="the owning centre decides"
+    ),
     "intake:window": P(CLERKS),
     "intake:window-bundle": P({CLERK_X}, kwargs={"token": WINDOW_TOKEN}, why="the window session is the clerk's"),
     "intake:window-form": P({CLERK_X}, kwargs={"token": WINDOW_TOKEN}),
