@@ -72,6 +72,7 @@ def test_utility_hookup_from_the_form_to_results_by_mail(page, live_server, demo
         inputs.nth(index).set_input_files(str(proof))
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(tmp_path / "hookup-form-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than a phone
     page.set_viewport_size({"width": 1280, "height": 900})
     page.click("#submit-application")
     page.wait_for_selector("#case-number")
@@ -106,6 +107,7 @@ def test_utility_hookup_from_the_form_to_results_by_mail(page, live_server, demo
     assert page.locator("select[name=method]:visible").count() == 0  # not asked again
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(tmp_path / "hookup-case-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     notice = page.request.get(f"{base}/results/{number}/notice.pdf")
     assert notice.ok, notice.status
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(notice.body())).pages)
