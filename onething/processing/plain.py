@@ -80,7 +80,7 @@ ITEM_STATE_WORDS: dict[str, PlainState] = {
         "办理部门已准予办理。",
         "The department has approved it.",
         "全部事项办结后，可在“办理结果”中下载结果；纸质结果按您申请时选择的领取方式发放。",
-        "When every item is done, download the results under Results; paper results go the way you chose when applying.",
+        "When every item is done, download the results under Results; paper results go the way you chose.",
     ),
     S.REJECTED: PlainState(
         "不予批准",
