@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from onething.accounts.selectors import mask_id_number as mask_identifier
 from onething.apply.datahub import DatahubError, datahub_client
 from onething.apply.form import validate
 from onething.apply.models import Upload
@@ -23,6 +24,7 @@ from onething.intake.materials import Decision, PlannedCheck, decide, deferral_l
 from onething.intake.models import Clerk, CorrectionRequest, MaterialCheck
 from onething.notice.selectors import InvalidAnswers, compiled_version
 from onething.oversight import audit
+from services.datahub.ids import normalize
 
 SOURCE_TO_OUTCOME = {
     CaseMaterial.Source.UPLOAD: MaterialCheck.Outcome.UPLOADED,
@@ -136,6 +138,7 @@ def prereview(*, case: Case) -> list[Finding]:
     outcome = evaluate_acceptance(case=case, checklist=checklist_from_case(case=case))
     findings = [Finding("error", p["code"], p["message"], p["message_en"], p.get("key", "")) for p in outcome.problems]
     findings += _elicence_findings(case)
+    findings += relation_findings(case=case)
     for check in outcome.checks:
         if check.outcome == MaterialCheck.Outcome.DEFERRED:
             findings.append(
@@ -161,6 +164,51 @@ def prereview(*, case: Case) -> list[Finding]:
             )
     if not findings:
         findings.append(Finding("ok", "all_clear", "自动检查通过：数据有效，材料齐全", "automatic checks passed"))
+    return findings
+
+
+RELATION_ATTRIBUTES = ("id_number", "credit_code", "number")  # identifiers of a party (household.number)
+
+
+def relation_findings(*, case: Case) -> list[Finding]:
+    """Family members and household named in the case against what the data hub holds
+    about the applicant (spouse, parents, children, household): the natural-person prefill
+    run again, and every identifier it can vouch for compared with the one in the case. A
+    mismatch (another registered person named as the mother, say) is reported to the clerk;
+    where the hub holds no relation nothing is said."""
+    from onething.apply.prefill.base import registry
+    from onething.apply.prefill.services import run_prefill
+
+    if getattr(case.applicant, "role", "") != "citizen":
+        return []
+    form = form_for(version=case.version, answers=case.answers)
+    outcome = run_prefill(applicant=case.applicant, form=form, materials=[], plugins=[registry["natural_person"]])
+    if outcome.unavailable:
+        return [
+            Finding(
+                "warning",
+                "relations_unverified",
+                "数据中台暂不可用，家庭成员关系未能核对",
+                "the data hub is unavailable; family relations not checked",
+            )
+        ]
+    findings = []
+    for key, expected in outcome.values.items():
+        if key.rpartition(".")[2] not in RELATION_ATTRIBUTES or key.startswith("applicant."):
+            continue
+        given = case.data.get(key)
+        if given in (None, "") or normalize(str(given)) == normalize(str(expected)):
+            continue
+        label = form.by_key[key].label if key in form.by_key else key
+        findings.append(
+            Finding(
+                "error",
+                "relation_mismatch",
+                f"“{label}”与政务数据中申请人的家庭关系不符（政务数据为 {mask_identifier(str(expected))}），请核实",
+                f"{key} does not match the applicant's relations in the data hub",
+                key,
+            )
+        )
     return findings
 
 

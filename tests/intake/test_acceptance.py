@@ -290,3 +290,24 @@ def test_a_deadline_in_a_year_without_schedule_is_provisional_never_a_refusal(de
     assert case.due_date == outcome.due_date and case.due_date_provisional
     accepted = Notification.objects.filter(dedup_key__startswith=f"case-accepted:{case.number}:")
     assert accepted.exists() and all("暂定" in n.body for n in accepted)
+
+
+def test_prereview_cross_checks_family_members_against_the_data_hub(demo_bundles, datahub_settings, mother):
+    """L2: an applicant who names another registered person as the father (with his real ID
+    number) is reported to the clerk; the father the hub knows is not."""
+    from services.datahub.demo_identities import CITIZEN, FATHER
+
+    honest = online_case(mother)
+    assert honest.data["father.id_number"] == FATHER.id_number
+    assert [f for f in services.prereview(case=honest) if f.code == "relation_mismatch"] == []
+
+    version = published_version(bundle_code="child-birth")
+    draft = apply_services.draft_start(applicant=mother, version=version, raw_answers=ANSWERS)
+    form = apply_selectors.form_for(version=version, answers=draft.answers)
+    data = {f.key: f.example() for f in form.fields if f.key not in draft.data}
+    data["father.id_number"] = CITIZEN.id_number
+    data["father.name"] = CITIZEN.name
+    case = apply_services.draft_submit(draft=draft, raw_data=data)
+    [finding] = [f for f in services.prereview(case=case) if f.code == "relation_mismatch"]
+    assert finding.key == "father.id_number" and finding.level == "error"
+    assert FATHER.id_number not in finding.message  # the hub's value is shown masked
