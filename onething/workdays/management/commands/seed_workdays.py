@@ -25,4 +25,5 @@ class Command(BaseCommand):
         calendar_changed()
         created_text = ", ".join(map(str, created)) or "-"
         refreshed_text = ", ".join(map(str, refreshed)) or "-"
-        self.stdout.write(f"created 新增: {created_text}; refreshed 重写: {refreshed_text}")
+        if options["verbosity"] > 0:
+            self.stdout.write(f"created 新增: {created_text}; refreshed 重写: {refreshed_text}")
