@@ -117,9 +117,7 @@ class SignUpForm(AccountForm):
 class SignUpCodeForm(AccountForm):
     """Step 2 of sign-up: the code of the SMS."""
 
-    code = _text(
-        _("短信验证码"), _("请填写短信验证码"), 16, autocomplete="one-time-code", inputmode="numeric"
-    )
+    code = _text(_("短信验证码"), _("请填写短信验证码"), 16, autocomplete="one-time-code", inputmode="numeric")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -190,9 +190,7 @@ def sign_up_problems(
         elif problem := validators.resident_id(representative):
             errors["representative_id_number"] = [problem]
         if not (representative_name or "").strip():
-            errors["representative_name"] = _required(
-                "请填写法定代表人姓名", "enter the legal representative's name"
-            )
+            errors["representative_name"] = _required("请填写法定代表人姓名", "enter the legal representative's name")
     candidate = User(username=id_number, id_number=id_number, full_name=full_name)
     if weak := password_errors(password=password or "", user=candidate):
         errors["password"] = weak
@@ -441,9 +439,7 @@ def signup_identity(*, token: str) -> str | None:
     """The identity a pending sign-up is for (to throttle step 2 per identity), or None."""
     if not token:
         return None
-    return (
-        SignupChallenge.objects.filter(token_hash=_digest("token", token)).values_list("identity", flat=True).first()
-    )
+    return SignupChallenge.objects.filter(token_hash=_digest("token", token)).values_list("identity", flat=True).first()
 
 
 def sign_up_verify(*, token: str, code: str, address: str | None = None) -> User:
@@ -467,9 +463,7 @@ def sign_up_verify(*, token: str, code: str, address: str | None = None) -> User
         challenge = SignupChallenge.objects.select_for_update().filter(token_hash=token_hash).first()
         if challenge is None or challenge.expires_at <= timezone.now() or challenge.tries >= CODE_TRIES:
             raise _expired()
-        right = bool(challenge.code_hash) and hmac.compare_digest(
-            challenge.code_hash, _code_digest(token_hash, code)
-        )
+        right = bool(challenge.code_hash) and hmac.compare_digest(challenge.code_hash, _code_digest(token_hash, code))
         if right:
             user = _open_account(challenge)
             if user is not None:

@@ -75,7 +75,9 @@ def test_the_code_goes_to_the_legal_representatives_hub_mobile_never_in_the_answ
     assert code not in response.content.decode() and code not in caplog.text
     assert set(response.json()) == {"token", "message", "message_en", "expires_in_seconds"}
     challenge = SignupChallenge.objects.get()
-    assert code not in {challenge.code_hash, challenge.password_hash} and response.json()["token"] != challenge.token_hash
+    assert (
+        code not in {challenge.code_hash, challenge.password_hash} and response.json()["token"] != challenge.token_hash
+    )
 
     created = verify(client, response.json()["token"], code)
     assert created.status_code == 201, created.content
@@ -227,8 +229,11 @@ def test_the_sign_up_after_the_limit_from_one_address_is_429(client, datahub_set
     assert int(refused["Retry-After"]) > 0
     assert post(client, START, api_signup_data(demo.DISHONEST), address="10.1.0.9").status_code == 202
     # the page counts with the API
-    page = client.post("/accounts/signup/", {**api_signup_data(demo.LEGAL_REP), "password1": PASSWORD,
-                                             "password2": PASSWORD}, REMOTE_ADDR="10.1.0.1")
+    page = client.post(
+        "/accounts/signup/",
+        {**api_signup_data(demo.LEGAL_REP), "password1": PASSWORD, "password2": PASSWORD},
+        REMOTE_ADDR="10.1.0.1",
+    )
     assert page.status_code == 429 and "注册请求过于频繁" in page.content.decode()
 
 
