@@ -170,6 +170,23 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
 
+# --- Cache: the sign-up throttle's counters (onething/accounts/throttling.py) ----------
+# Redis when CACHE_URL (or else the Celery broker) is Redis, so that every web process shares
+# the counts; otherwise each process counts in its own memory (`make run` has one web process).
+CACHE_URL = os.environ.get(
+    "CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
+)
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "onething",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "onething"}}
+
 # --- Auth ------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -224,6 +241,12 @@ LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
 # per address: higher, since a whole service centre may share one address behind NAT
 LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
+# Sign-up (start and verify, each): requests per client address and per identity, in DRF's
+# rate format ("20/hour"); docs/security.md, "Sign-up and claim".
+SIGNUP_THROTTLE_RATES = {
+    "address": os.environ.get("SIGNUP_RATE_PER_ADDRESS", "20/hour"),
+    "identity": os.environ.get("SIGNUP_RATE_PER_IDENTITY", "10/hour"),
+}
 
 # --- One network: dispatch to departments ------------------------------------------
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")

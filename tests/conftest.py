@@ -19,6 +19,14 @@ def published_sample(db):
     return import_definition(document=sample_definition(), publish=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: the sign-up throttle counts in it."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def live_datahub(tmp_path_factory):
     """The government data hub as a real HTTP server (its own process and storage)."""

@@ -28,6 +28,8 @@ from onething.accounts.serializers import (
     CsrfTokenSerializer,
     LoginRequestSerializer,
     SignUpRequestSerializer,
+    SignUpStartedSerializer,
+    SignUpVerifyRequestSerializer,
     UserProfileSerializer,
 )
 from onething.common.api import BilingualAPIError, ErrorSerializer
@@ -37,6 +39,10 @@ FIELD_LABELS = {
     "id_number": ("证件号码", "id_number"),
     "full_name": ("姓名/企业名称", "full_name"),
     "mobile": ("手机号码", "mobile"),
+    "representative_id_number": ("法定代表人身份证号码", "representative_id_number"),
+    "representative_name": ("法定代表人姓名", "representative_name"),
+    "token": ("注册凭证", "token"),
+    "code": ("验证码", "code"),
     "password": ("密码", "password"),
     "identity": ("证件号码", "identity"),
 }
@@ -107,7 +113,7 @@ class AccountsAPIView(APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
-        if isinstance(exc, TooManyAttempts):
+        if isinstance(exc, TooManyAttempts | SignUpThrottledError):
             response["Retry-After"] = str(exc.retry_after)
         return response
 
@@ -130,24 +136,55 @@ class CsrfView(AccountsAPIView):
         return Response({"csrf_token": get_token(request)})
 
 
+def _refused(refused: services.SignUpError) -> BilingualAPIError:
+    return BilingualAPIError(
+        code=refused.code,
+        message=refused.message,
+        message_en=refused.message_en,
+        details=refused.details(),
+        status_code=503 if refused.code == "verification_unavailable" else 400,
+    )
+
+
+class SignUpThrottledError(BilingualAPIError):
+    """429 with a Retry-After header."""
+
+    def __init__(self, throttled: services.SignUpThrottled) -> None:
+        self.retry_after = throttled.retry_after_seconds
+        super().__init__(
+            code=throttled.code,
+            message=throttled.message,
+            message_en=throttled.message_en,
+            details=[{"retry_after_seconds": self.retry_after}],
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+
+
 class SignUpView(AccountsAPIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
         tags=TAGS,
         auth=[],
-        summary="Sign up 注册 (real-name check against the data hub; logs the new user in)",
+        summary="Sign up 注册, step 1: the details; a code goes to the mobile the data hub holds",
         description=(
-            "A resident ID number makes a citizen account (ID number, name and mobile must match the "
-            "natural-person database); a unified social credit code makes an enterprise account (the name "
-            "must be the registered name). 503 `verification_unavailable` when the data hub cannot be reached: "
-            "no account is created without the check."
+            "A resident ID number makes a citizen account (ID number and name as in the natural-person "
+            "database); a unified social credit code makes an enterprise account (the registered name, and the "
+            "legal representative's ID number and name as in the legal-entity database). Also claims an account "
+            "opened for a walk-in applicant at a window. The answer is always the same 202 with a new `token`: "
+            "when the details match the hub and the identity has no account (or only a window account), a "
+            "6-digit code valid for 5 minutes is sent by SMS to the mobile the hub holds (the person's, or the "
+            "legal representative's); otherwise nothing is sent. Continue with POST /api/accounts/signup/verify/. "
+            "400 `invalid_sign_up` only for details wrong on their face (check character, weak password); "
+            "429 `too_many_attempts` per address and per identity; 503 `verification_unavailable` when the data "
+            "hub cannot be reached."
         ),
         request=SignUpRequestSerializer,
         responses={
-            201: UserProfileSerializer,
+            202: SignUpStartedSerializer,
             400: OpenApiResponse(ERROR, description="invalid_request / invalid_sign_up with per-field details"),
             403: OpenApiResponse(ERROR, description="csrf_failed"),
+            429: OpenApiResponse(ERROR, description="too_many_attempts"),
             503: OpenApiResponse(ERROR, description="verification_unavailable"),
         },
     )
@@ -156,15 +193,51 @@ class SignUpView(AccountsAPIView):
         if not body.is_valid():
             raise _malformed(body.errors)
         try:
-            user = services.citizen_sign_up(**body.validated_data)
+            started = services.sign_up_start(**body.validated_data, address=services.client_address(request._request))
+        except services.SignUpThrottled as throttled:
+            raise SignUpThrottledError(throttled) from None
         except services.SignUpError as refused:
-            raise BilingualAPIError(
-                code=refused.code,
-                message=refused.message,
-                message_en=refused.message_en,
-                details=refused.details(),
-                status_code=503 if refused.code == "verification_unavailable" else 400,
-            ) from None
+            raise _refused(refused) from None
+        answer = {
+            "token": started.token,
+            "message": started.message,
+            "message_en": started.message_en,
+            "expires_in_seconds": int(services.CODE_LIFETIME.total_seconds()),
+        }
+        return Response(answer, status=status.HTTP_202_ACCEPTED)
+
+
+class SignUpVerifyView(AccountsAPIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=TAGS,
+        auth=[],
+        summary="Sign up 注册, step 2: the code of the SMS (creates or claims the account; logs it in)",
+        description=(
+            "The right code within 5 minutes and 5 tries creates the account, real-name verified, with the "
+            "password of step 1 and the hub's mobile, or claims the window account; the user is logged in. "
+            "400 `invalid_code` counts a try; 400 `signup_expired` when the token is unknown, too old or its "
+            "tries are used up (start again); 429 `too_many_attempts`."
+        ),
+        request=SignUpVerifyRequestSerializer,
+        responses={
+            201: UserProfileSerializer,
+            400: OpenApiResponse(ERROR, description="invalid_request / invalid_code / signup_expired"),
+            403: OpenApiResponse(ERROR, description="csrf_failed"),
+            429: OpenApiResponse(ERROR, description="too_many_attempts"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = SignUpVerifyRequestSerializer(data=request.data)
+        if not body.is_valid():
+            raise _malformed(body.errors)
+        try:
+            user = services.sign_up_verify(**body.validated_data, address=services.client_address(request._request))
+        except services.SignUpThrottled as throttled:
+            raise SignUpThrottledError(throttled) from None
+        except services.SignUpError as refused:
+            raise _refused(refused) from None
         auth_login(request._request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         return Response(_profile(user), status=status.HTTP_201_CREATED)
 

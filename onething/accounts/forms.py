@@ -52,6 +52,9 @@ class AccountForm(forms.Form):
 
 
 class SignUpForm(AccountForm):
+    """Step 1 of sign-up. The one-time code then goes to the mobile the data hub holds, so no
+    mobile number is asked for."""
+
     id_number = _text(
         _("证件号码"),
         _("请填写证件号码"),
@@ -61,7 +64,10 @@ class SignUpForm(AccountForm):
         autocapitalize="characters",
     )
     full_name = _text(_("姓名/企业名称"), _("请填写姓名或企业名称"), 200, autocomplete="name")
-    mobile = _text(_("手机号码"), _("请填写手机号码"), 11, autocomplete="tel", inputmode="numeric")
+    representative_id_number = _text(
+        _("法定代表人身份证号码（企业填写）"), "", 18, spellcheck="false", autocapitalize="characters"
+    )
+    representative_name = _text(_("法定代表人姓名（企业填写）"), "", 64)
     password1 = _password(_("密码"), _("请设置密码"), "new-password")
     password2 = _password(_("确认密码"), _("请再次输入密码"), "new-password")
 
@@ -69,9 +75,13 @@ class SignUpForm(AccountForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["representative_id_number"].required = False
+        self.fields["representative_name"].required = False
         self.fields["id_number"].help_text = _("个人填写18位居民身份证号码；企业填写18位统一社会信用代码")
         self.fields["full_name"].help_text = _("个人填写身份证上的姓名；企业填写营业执照上的企业名称全称")
-        self.fields["mobile"].help_text = _("个人须为本人实名登记的手机号码；企业填写联系人手机号码")
+        self.fields["representative_id_number"].help_text = _(
+            "企业注册须由法定代表人本人办理：填写其居民身份证号码，验证码将发送至其在政务数据中登记的手机；个人注册不填"
+        )
         self.fields["password1"].help_text = _("至少8位，不要使用常见密码")
 
     def clean(self) -> dict:
@@ -83,8 +93,9 @@ class SignUpForm(AccountForm):
         problems = services.sign_up_problems(
             id_number=data.get("id_number", ""),
             full_name=data.get("full_name", ""),
-            mobile=data.get("mobile", ""),
             password=first or "",
+            representative_id_number=data.get("representative_id_number", ""),
+            representative_name=data.get("representative_name", ""),
         )
         for name, errors in problems.items():
             name = self.SERVICE_FIELDS.get(name, name)
@@ -94,12 +105,30 @@ class SignUpForm(AccountForm):
         return data
 
     def add_service_errors(self, error: services.SignUpError) -> None:
-        """Show a refusal of ``services.citizen_sign_up`` on the fields it names."""
+        """Show a refusal of the sign-up service on the fields it names."""
         if not error.fields:
             self.add_error(None, pick(error.message, error.message_en))
         for name, errors in error.fields.items():
+            name = self.SERVICE_FIELDS.get(name, name)
             for item in errors:
-                self.add_error(self.SERVICE_FIELDS.get(name, name), _message(item))
+                self.add_error(name if name in self.fields else None, _message(item))
+
+
+class SignUpCodeForm(AccountForm):
+    """Step 2 of sign-up: the code of the SMS."""
+
+    code = _text(_("短信验证码"), _("请填写短信验证码"), 16, autocomplete="one-time-code", inputmode="numeric")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = _("6位数字，5分钟内有效，最多可输错5次")
+
+    def add_service_errors(self, error: services.SignUpError) -> None:
+        for errors in error.fields.values():
+            for item in errors:
+                self.add_error("code", _message(item))
+        if not error.fields:
+            self.add_error(None, pick(error.message, error.message_en))
 
 
 def _message(error: FieldError) -> str:

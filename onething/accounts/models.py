@@ -50,3 +50,32 @@ class LoginAttempt(models.Model):
         from onething.accounts.selectors import mask_id_number  # the identity is often an ID number
 
         return f"{mask_id_number(self.identity)} @ {self.address or '-'}"
+
+
+class SignupChallenge(models.Model):
+    """A pending sign-up (or claim of a window account): step 1 was answered, the one-time code
+    is awaited. Only hashes are kept: of the token the applicant holds, of the code sent to the
+    mobile the data hub holds, and of the chosen password. ``code_hash`` is empty when no code
+    was sent (the details did not match the hub, or the identity has an account): such a
+    challenge answers exactly like one with a wrong code. Rows past ``expires_at`` are deleted
+    lazily by the next sign-up."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    identity = models.CharField(_("证件号码"), max_length=18, db_index=True)
+    role = models.CharField(max_length=16, choices=User.Role.choices)
+    full_name = models.CharField(max_length=200, blank=True)
+    mobile = models.CharField(max_length=11, blank=True, help_text=_("政务数据中登记的手机号码"))
+    password_hash = models.CharField(max_length=128)
+    code_hash = models.CharField(max_length=64, blank=True)
+    tries = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("待验证的注册")
+        verbose_name_plural = _("待验证的注册")
+
+    def __str__(self) -> str:
+        from onething.accounts.selectors import mask_id_number
+
+        return f"{mask_id_number(self.identity)} ({self.role})"

@@ -12,10 +12,33 @@ class SignUpRequestSerializer(serializers.Serializer):
     full_name = serializers.CharField(
         max_length=200, help_text="name on the ID card, or the enterprise's registered name"
     )
-    mobile = serializers.CharField(
-        max_length=32, help_text="11-digit mobile: the citizen's own (real-name registered) or the enterprise's contact"
+    representative_id_number = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="enterprise only: the legal representative's resident ID number (as in the legal-entity database)",
+    )
+    representative_name = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="enterprise only: the legal representative's name",
     )
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+
+class SignUpStartedSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="names the pending sign-up: send it back with the code")
+    message = serializers.CharField()
+    message_en = serializers.CharField()
+    expires_in_seconds = serializers.IntegerField(help_text="the code is valid this long after it is sent")
+
+
+class SignUpVerifyRequestSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=128, help_text="the token of the sign-up's first step")
+    code = serializers.CharField(max_length=16, help_text="the 6-digit code of the SMS")
 
 
 class LoginRequestSerializer(serializers.Serializer):

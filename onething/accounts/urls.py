@@ -1,4 +1,4 @@
-"""Pages: /accounts/signup/, /accounts/login/, /accounts/logout/ (POST)."""
+"""Pages: /accounts/signup/, /accounts/signup/verify/, /accounts/login/, /accounts/logout/ (POST)."""
 
 from django.urls import path
 
@@ -8,6 +8,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/verify/", views.signup_verify, name="signup-verify"),
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
 ]

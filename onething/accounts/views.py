@@ -7,14 +7,15 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from onething.accounts import services
-from onething.accounts.forms import LoginForm, SignUpForm, focus_first_error
+from onething.accounts.forms import LoginForm, SignUpCodeForm, SignUpForm, focus_first_error
 from onething.common.i18n import pick
 
 
@@ -33,33 +34,96 @@ def _next_for_template(request: HttpRequest) -> str:
     return "" if target == settings.LOGIN_REDIRECT_URL else target
 
 
+SIGNUP_SESSION_KEY = "signup_token"
+
+
+def _throttled_page(form, throttled: services.SignUpThrottled) -> int:
+    form.add_error(None, pick(throttled.message, throttled.message_en))
+    return 429
+
+
 @sensitive_post_parameters("password1", "password2")
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    """Step 1: the details. Whatever they are, the next page says the same: if they match the
+    data hub, a code went to the mobile it holds."""
     form = SignUpForm(request.POST or None)
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
             try:
-                user = services.citizen_sign_up(
+                started = services.sign_up_start(
                     id_number=data["id_number"],
                     full_name=data["full_name"],
-                    mobile=data["mobile"],
+                    representative_id_number=data.get("representative_id_number", ""),
+                    representative_name=data.get("representative_name", ""),
                     password=data["password1"],
+                    address=services.client_address(request),
                 )
+            except services.SignUpThrottled as throttled:
+                status, retry_after = _throttled_page(form, throttled), throttled.retry_after_seconds
             except services.SignUpError as refused:
                 form.add_service_errors(refused)
                 status = 503 if refused.code == "verification_unavailable" else 400
             else:
+                request.session[SIGNUP_SESSION_KEY] = started.token
+                target = reverse("accounts:signup-verify")
+                next_url = _next_for_template(request)
+                return HttpResponseRedirect(f"{target}?{urlencode({'next': next_url})}" if next_url else target)
+        else:
+            status = 400
+    focus_first_error(form)
+    response = render(
+        request, "accounts/signup.html", {"form": form, "next": _next_for_template(request)}, status=status
+    )
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup_verify(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code of the SMS. The pending sign-up's token stays in the session."""
+    token = request.session.get(SIGNUP_SESSION_KEY)
+    if not token:
+        return HttpResponseRedirect(reverse("accounts:signup"))
+    form = SignUpCodeForm(request.POST or None)
+    status, retry_after, expired = 200, None, False
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                user = services.sign_up_verify(
+                    token=token, code=form.cleaned_data["code"], address=services.client_address(request)
+                )
+            except services.SignUpThrottled as throttled:
+                status, retry_after = _throttled_page(form, throttled), throttled.retry_after_seconds
+            except services.SignUpError as refused:
+                form.add_service_errors(refused)
+                status, expired = 400, refused.code == "signup_expired"
+                if expired:
+                    request.session.pop(SIGNUP_SESSION_KEY, None)
+            else:
+                request.session.pop(SIGNUP_SESSION_KEY, None)
                 auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
                 return HttpResponseRedirect(safe_next(request))
         else:
             status = 400
     focus_first_error(form)
-    return render(request, "accounts/signup.html", {"form": form, "next": _next_for_template(request)}, status=status)
+    context = {
+        "form": form,
+        "next": _next_for_template(request),
+        "expired": expired,
+        "sent_message": pick(services.CODE_SENT_MESSAGE, services.CODE_SENT_MESSAGE_EN),
+    }
+    response = render(request, "accounts/signup_verify.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @sensitive_post_parameters("password")

@@ -4,7 +4,7 @@ Like the prefill registry (``onething.apply.prefill.base``), each channel is a c
 one interface, registered under a name that ``Notification.channel`` records:
 
 - ``"sms"``: ``OutboxSmsChannel`` by default, which **does not send**: it writes the message
-  to the ``SmsOutbox`` table and the log. A real SMS gateway is another subclass of
+  to the ``SmsOutbox`` table (and a line without the text to the log). A real SMS gateway is another subclass of
   ``NotificationChannel``, named by its dotted path in ``settings.NOTIFICATION_SMS_CHANNEL``.
 - ``"email"``: ``EmailChannel``, Django's mail (``EMAIL_BACKEND``, ``DEFAULT_FROM_EMAIL``).
 
@@ -138,7 +138,8 @@ class SmsChannel(NotificationChannel):
 
 @registry.register("sms", setting="NOTIFICATION_SMS_CHANNEL")
 class OutboxSmsChannel(SmsChannel):
-    """The default SMS channel. It does NOT send SMS: it writes the message to ``SmsOutbox`` and logs it.
+    """The default SMS channel. It does NOT send SMS: it writes the message to ``SmsOutbox`` and logs
+    that it did (with the subject, never the text: a sign-up code must not reach a log).
 
     Good for development, demos and tests, and honest in production until a gateway is
     configured: the admin shows these rows as 短信发件箱（未实际发送）.
@@ -150,11 +151,12 @@ class OutboxSmsChannel(SmsChannel):
         from onething.notifications.models import SmsOutbox
 
         SmsOutbox.objects.create(notification=notification, mobile=notification.address, body=notification.body)
+        # the subject only: a body may carry a one-time code, which belongs in no log
         logger.info(
-            "SMS NOT SENT (sms-outbox, 不实际发送短信): to %s, notification %s: %s",
+            "SMS NOT SENT (sms-outbox, 不实际发送短信): to %s, notification %s (%s); text in admin 短信发件箱",
             mask_mobile(notification.address),
             notification.pk,
-            notification.body,
+            notification.subject,
         )
 
 

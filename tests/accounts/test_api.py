@@ -6,7 +6,7 @@ from django.test import Client
 from onething.accounts.models import User
 from services.datahub import demo_identities as demo
 
-from .conftest import PASSWORD, api_signup_data, with_wrong_check_digit
+from .conftest import PASSWORD, api_enterprise_data, api_signup_data, code_sent_to, with_wrong_check_digit
 
 pytestmark = pytest.mark.django_db
 
@@ -22,45 +22,44 @@ def error_of(response) -> dict:
 
 
 def test_signup_logs_in_and_me_answers(client, datahub_settings):
-    response = post(client, "/api/accounts/signup/", api_signup_data())
+    started = post(client, "/api/accounts/signup/", api_signup_data())
+    assert started.status_code == 202, started.content
+    assert started.json()["message"].startswith("若信息与政务数据一致") and started.json()["expires_in_seconds"] == 300
+    assert client.get("/api/accounts/me/").status_code == 403  # not yet
+    body = {"token": started.json()["token"], "code": code_sent_to(demo.CITIZEN.mobile)}
+    response = post(client, "/api/accounts/signup/verify/", body)
     assert response.status_code == 201, response.content
-    assert response.json()["id_number"] == demo.CITIZEN.id_number
+    assert response.json()["id_number"] == demo.CITIZEN.id_number and response.json()["mobile"] == demo.CITIZEN.mobile
     assert response.json()["role"] == "citizen" and response.json()["real_name_verified"] is True
     me = client.get("/api/accounts/me/")
     assert me.status_code == 200 and me.json()["full_name"] == demo.CITIZEN.name
 
 
 def test_signup_refusals_carry_field_details(client, datahub_settings, account):
-    wrong_name = error_of(post(client, "/api/accounts/signup/", api_signup_data(demo.MOTHER, full_name="林小雯")))
-    assert wrong_name["code"] == "invalid_sign_up"
-    assert [(d["field"], d["code"]) for d in wrong_name["details"]] == [("full_name", "real_name_mismatch")]
-
     bad_id = api_signup_data(demo.MOTHER, id_number=with_wrong_check_digit(demo.MOTHER.id_number))
-    assert error_of(post(client, "/api/accounts/signup/", bad_id))["details"][0]["code"] == "resident_id"
-
-    duplicate = post(client, "/api/accounts/signup/", api_signup_data())
-    assert duplicate.status_code == 400
-    assert error_of(duplicate)["details"] == [
-        {
-            "field": "id_number",
-            "code": "id_taken",
-            "message": "该证件号码已注册，请直接登录",
-            "message_en": "an account with this ID number already exists; please log in",
-        }
-    ]
+    refused = error_of(post(client, "/api/accounts/signup/", bad_id))
+    assert refused["code"] == "invalid_sign_up"
+    assert [(d["field"], d["code"]) for d in refused["details"]] == [("id_number", "resident_id")]
 
     missing = post(client, "/api/accounts/signup/", {"id_number": demo.MOTHER.id_number})
     body = error_of(missing)
     assert missing.status_code == 400 and body["code"] == "invalid_request"
-    assert {d["field"] for d in body["details"]} == {"full_name", "mobile", "password"}
+    assert {d["field"] for d in body["details"]} == {"full_name", "password"}
+
+    wrong_code = post(client, "/api/accounts/signup/verify/", {"token": "x", "code": "123456"})
+    assert wrong_code.status_code == 400 and error_of(wrong_code)["code"] == "signup_expired"
+    assert {d["field"] for d in error_of(post(client, "/api/accounts/signup/verify/", {}))["details"]} == {
+        "token",
+        "code",
+    }
     assert User.objects.count() == 1
 
 
 def test_enterprise_signup(client, datahub_settings):
-    body = api_signup_data(
-        id_number=demo.ENTERPRISE_CREDIT_CODE, full_name=demo.ENTERPRISE_NAME, mobile=demo.LEGAL_REP.mobile
-    )
-    response = post(client, "/api/accounts/signup/", body)
+    started = post(client, "/api/accounts/signup/", api_enterprise_data())
+    assert started.status_code == 202
+    body = {"token": started.json()["token"], "code": code_sent_to(demo.LEGAL_REP.mobile)}
+    response = post(client, "/api/accounts/signup/verify/", body)
     assert response.status_code == 201 and response.json()["role"] == "enterprise"
 
 
@@ -114,8 +113,10 @@ def test_csrf_is_required_even_when_anonymous(account):
 
 def test_schema_documents_the_endpoints(client):
     schema = client.get("/api/schema/?format=json").json()
-    for path in ("signup", "login", "logout", "me", "csrf"):
+    for path in ("signup", "signup/verify", "login", "logout", "me", "csrf"):
         assert f"/api/accounts/{path}/" in schema["paths"]
+    assert {"202", "400", "429", "503"} <= set(schema["paths"]["/api/accounts/signup/"]["post"]["responses"])
+    assert {"201", "400", "429"} <= set(schema["paths"]["/api/accounts/signup/verify/"]["post"]["responses"])
     login = schema["paths"]["/api/accounts/login/"]["post"]
     assert {"200", "400", "429"} <= set(login["responses"])
-    assert "SignUpRequest" in schema["components"]["schemas"]
+    assert {"SignUpRequest", "SignUpStarted", "SignUpVerifyRequest"} <= set(schema["components"]["schemas"])

@@ -84,10 +84,12 @@ MATRIX: dict[str, list[Probe]] = {
     "api-merged-form": P(EVERYONE, kwargs={"code": "child-birth"}, query=ANSWERS, why="the empty form is public"),
     # --- accounts -----------------------------------------------------------------------
     "accounts:signup": P(EVERYONE),
+    "accounts:signup-verify": P(EVERYONE, why="step 2 of sign-up; without a pending sign-up, back to step 1"),
     "accounts:login": P(EVERYONE),
     "accounts:logout": P(EVERYONE, method="POST"),
     "api-accounts-csrf": P(EVERYONE),
     "api-accounts-signup": P(EVERYONE, method="POST", why="400 on an empty body"),
+    "api-accounts-signup-verify": P(EVERYONE, method="POST", why="400 on an empty body"),
     "api-accounts-login": P(EVERYONE, method="POST", why="400 on an empty body"),
     "api-accounts-logout": P(EVERYONE, method="POST"),
     "api-accounts-me": P(SIGNED_IN, why="one's own profile"),

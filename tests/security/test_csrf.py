@@ -26,7 +26,14 @@ pytestmark = pytest.mark.django_db
 
 CSRF_EXEMPT = {"api-processing-callback", "api-notice"}
 # Anonymous visitors post these (login CSRF): they must be protected without a session too.
-ANONYMOUS_FORMS = ["accounts:login", "accounts:signup", "api-accounts-login", "api-accounts-signup"]
+ANONYMOUS_FORMS = [
+    "accounts:login",
+    "accounts:signup",
+    "accounts:signup-verify",
+    "api-accounts-login",
+    "api-accounts-signup",
+    "api-accounts-signup-verify",
+]
 
 
 def _names() -> list[str]:
