@@ -32,21 +32,3 @@ class User(AbstractUser):
     @property
     def is_applicant(self) -> bool:
         return self.role in {self.Role.CITIZEN, self.Role.ENTERPRISE}
-
-
-class LoginAttempt(models.Model):
-    """Failed logins, counted per identity and per address to throttle guessing. Kept in
-    the database so that every web process sees the same count."""
-
-    identity = models.CharField(max_length=150, db_index=True)
-    address = models.GenericIPAddressField(null=True, db_index=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("登录失败记录")
-        verbose_name_plural = _("登录失败记录")
-
-    def __str__(self) -> str:
-        from onething.accounts.selectors import mask_id_number  # the identity is often an ID number
-
-        return f"{mask_id_number(self.identity)} @ {self.address or '-'}"
