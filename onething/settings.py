@@ -179,7 +179,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
         "OPTIONS": {
-            "user_attributes": ("username", "id_number", "full_name", "mobile", "email", "first_name", "last_name")
+            "user_attributes": ("id_number", "full_name", "mobile", "username", "email", "first_name", "last_name")
         },
     },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
