@@ -193,3 +193,18 @@ def test_the_administrator_lifts_a_lockout_with_the_command(client, root, login_
     call_command("axes_reset_username", "ROOT", stdout=out)  # the identity as counted: upper case
     assert "attempts removed" in out.getvalue()
     assert admin_login(client, "root", ROOT_PASSWORD).status_code == 302
+
+
+# --- the demo superuser is not called "admin" ---------------------------------------------------
+
+
+def test_the_demo_superuser_has_a_less_guessable_name(db):
+    from onething.common.management.commands.load_demo import ADMIN_PASSWORD, ADMIN_USERNAME
+
+    legacy = User.objects.create_superuser(username="admin", password=ADMIN_PASSWORD, role=User.Role.ADMIN)
+    call_command("load_demo", verbosity=0, stdout=io.StringIO())
+    assert not User.objects.filter(username="admin").exists()
+    steward = User.objects.get(username=ADMIN_USERNAME)
+    assert steward.pk == legacy.pk and steward.is_superuser and ADMIN_USERNAME != "admin"
+    assert Client().post("/admin/login/", {"username": "admin", "password": ADMIN_PASSWORD}).status_code == 200
+    assert Client().post("/admin/login/", {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}).status_code == 302
