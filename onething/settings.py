@@ -239,7 +239,7 @@ DATAHUB_TIMEOUT = float(os.environ.get("DATAHUB_TIMEOUT", "2.0"))
 # Locked out after LOGIN_FAILURE_LIMIT failures for one identity (whatever its case) or
 # LOGIN_ADDRESS_FAILURE_LIMIT failures from one address, until LOGIN_FAILURE_WINDOW_MINUTES
 # after the last counted failure; an administrator lifts a lock-out early in the admin
-# (访问尝试 Access attempts: delete the rows) or with `manage.py axes_reset_username <identity>`.
+# (Axes → Access attempts: delete the rows) or with `manage.py axes_reset_username <identity>`.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
 # per address: higher, since a whole service centre may share one address behind NAT

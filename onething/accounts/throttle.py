@@ -14,7 +14,7 @@ here are what the settings point axes at:
   (``LOGIN_FAILURE_LIMIT`` per identity, ``LOGIN_ADDRESS_FAILURE_LIMIT`` per address);
 - ``lockout_response``: a locked-out admin login gets a bilingual page, the API its JSON error.
 
-An administrator lifts a lock-out by deleting the rows in the admin (访问尝试 access attempts)
+An administrator lifts a lock-out by deleting the rows in the admin (Axes → Access attempts)
 or with ``manage.py axes_reset_username <identity>`` (``axes_reset_ip <address>`` for an address).
 """
 

@@ -158,7 +158,7 @@ def _submitted(applicant, version):
 
 
 def _failed_login(identity: str) -> None:
-    """A wrong password for citizen A: a LoginAttempt row carrying her ID number."""
+    """A wrong password for citizen A: a django-axes AccessAttempt row carrying her ID number."""
     from django.test import Client
     from django.urls import reverse
 
