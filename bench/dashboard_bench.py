@@ -321,11 +321,12 @@ def time_views(repeat: int) -> list[tuple[str, list[float], float]]:
     from django.utils import timezone
 
     from onething.catalog.models import Bundle, Department
+    from onething.common.management.commands.load_demo import ADMIN_USERNAME
     from onething.intake.models import ServiceCentre
     from onething.oversight.csv_export import TABLES
 
     client = Client()
-    client.force_login(get_user_model().objects.get(username="admin"))
+    client.force_login(get_user_model().objects.get(username=ADMIN_USERNAME))
     today = timezone.localdate()
     bundle = Bundle.objects.get(code="child-birth")
     department = Department.objects.filter(item_cases__isnull=False).order_by("code").first()

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "onething.common",
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last, as django-axes requires: turns a lock-out flagged during the request into its answer
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "onething.urls"
@@ -188,10 +191,23 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "onething"}}
 
 # --- Auth ------------------------------------------------------------------------
+# Every place that sets a password (sign-up, the admin's forms, Django's password change) runs
+# these with the user whose identity fields are filled in, so a password like the ID number,
+# the name or the mobile number, or one of digits only, is refused.
 AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {
+            "user_attributes": ("id_number", "full_name", "mobile", "username", "email", "first_name", "last_name")
+        },
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out login before the password is checked, on every
+# path that calls django.contrib.auth.authenticate (login page, API, /admin/login/).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/my/"
@@ -237,6 +253,12 @@ DATAHUB_URL = os.environ.get("DATAHUB_URL", "http://127.0.0.1:8701")
 DATAHUB_KEY = os.environ.get("DATAHUB_KEY", "demo-datahub-key")
 DATAHUB_CLIENT_ID = os.environ.get("DATAHUB_CLIENT_ID", "onething")
 DATAHUB_TIMEOUT = float(os.environ.get("DATAHUB_TIMEOUT", "2.0"))
+
+# --- Login throttling: django-axes, one counter for every way in (docs/security.md) -----------
+# Locked out after LOGIN_FAILURE_LIMIT failures for one identity (whatever its case) or
+# LOGIN_ADDRESS_FAILURE_LIMIT failures from one address, until LOGIN_FAILURE_WINDOW_MINUTES
+# after the last counted failure; an administrator lifts a lock-out early in the admin
+# (Axes → Access attempts: delete the rows) or with `manage.py axes_reset_username <identity>`.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
 # per address: higher, since a whole service centre may share one address behind NAT
@@ -247,6 +269,20 @@ SIGNUP_THROTTLE_RATES = {
     "address": os.environ.get("SIGNUP_RATE_PER_ADDRESS", "20/hour"),
     "identity": os.environ.get("SIGNUP_RATE_PER_IDENTITY", "10/hour"),
 }
+
+AXES_ENABLED = True
+AXES_HANDLER = "onething.accounts.throttle.LoginThrottleHandler"  # axes' database handler, a limit per parameter
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # per identity, and per address
+AXES_FAILURE_LIMIT = "onething.accounts.throttle.failure_limit"  # LOGIN_FAILURE_LIMIT, read per request
+AXES_COOLOFF_TIME = "onething.accounts.throttle.cool_off"  # LOGIN_FAILURE_WINDOW_MINUTES
+AXES_USERNAME_CALLABLE = "onething.accounts.throttle.identity_key"  # `identity` or `username`, stripped, upper
+AXES_CLIENT_IP_CALLABLE = "onething.accounts.throttle.client_address"  # REMOTE_ADDR, never a forwarded header
+AXES_LOCKOUT_CALLABLE = "onething.accounts.throttle.lockout_response"  # bilingual page or the API error format
+AXES_RESET_ON_SUCCESS = True  # a successful login forgets the identity's failures (not the address's)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # tries while locked out do not prolong it
+AXES_ENABLE_ADMIN = False  # onething.accounts.admin registers them with the identity masked
+AXES_SENSITIVE_PARAMETERS = ["username", "identity", "password", "ip_address"]
+AXES_HTTP_RESPONSE_CODE = 429
 
 # --- One network: dispatch to departments ------------------------------------------
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
@@ -373,4 +409,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes: failures and lock-outs (WARNING), not its INFO line for every login
+    "loggers": {"axes": {"level": os.environ.get("AXES_LOG_LEVEL", "WARNING")}},
 }

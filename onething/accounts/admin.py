@@ -1,15 +1,17 @@
-"""Admin of users (ID and mobile numbers masked in lists) and of failed-login records (read-only; deleting
-one lifts a lock-out early)."""
+"""Admin of users (ID and mobile numbers masked in lists) and of django-axes' login records: failed
+logins (read-only; deleting the rows of an identity or address lifts its lock-out) and successful ones."""
 
 from __future__ import annotations
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessBase, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from onething.accounts.forms import AccountChangeForm, AccountCreationForm
-from onething.accounts.models import LoginAttempt, User
+from onething.accounts.models import User
 from onething.accounts.selectors import mask_id_number, mask_mobile
 from onething.accounts.services import IDENTIFIER_SHAPE
 
@@ -67,20 +69,38 @@ class AccountAdmin(UserAdmin):
         return mask_mobile(user.mobile)
 
 
-@admin.register(LoginAttempt)
-class LoginAttemptAdmin(admin.ModelAdmin):
-    list_display = ("masked_identity", "address", "at")
-    list_filter = ("at",)
-    search_fields = ("identity", "address")
-    date_hierarchy = "at"
-    ordering = ("-at",)
+class MaskedAttemptAdmin:
+    """django-axes' records with the identity masked in the list and on the page (it is often an
+    ID number). Searching by the full identity or address finds its rows; deleting the rows of a
+    locked-out identity or address lifts the lock-out."""
 
-    @admin.display(description=_("证件号码"), ordering="identity")
-    def masked_identity(self, attempt: LoginAttempt) -> str:
-        return _masked_if_identifier(attempt.identity)
+    @admin.display(description=_("证件号码/用户名"), ordering="username")
+    def masked_identity(self, attempt: AccessBase) -> str:
+        return _masked_if_identifier(attempt.username or "")
+
+    actions: list[str] = []  # axes' "clean up expired attempts" needs a request axes has seen; delete works
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: LoginAttempt | None = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AccessBase | None = None) -> bool:
         return False
+
+
+@admin.register(AccessAttempt)
+class LoginFailureAdmin(MaskedAttemptAdmin, axes_admin.AccessAttemptAdmin):
+    list_display = ["masked_identity", "ip_address", "failures_since_start", "attempt_time", "path_info"]
+    list_filter = ["attempt_time", "path_info"]
+    search_fields = ["username", "ip_address"]
+    ordering = ["-attempt_time"]
+    fieldsets = ((None, {"fields": ("masked_identity", "ip_address", "failures_since_start", "attempt_time")}),)
+    readonly_fields = ["masked_identity", "ip_address", "failures_since_start", "attempt_time"]
+
+
+@admin.register(AccessLog)
+class LoginLogAdmin(MaskedAttemptAdmin, axes_admin.AccessLogAdmin):
+    list_display = ["masked_identity", "ip_address", "attempt_time", "logout_time", "path_info"]
+    search_fields = ["username", "ip_address"]
+    ordering = ["-attempt_time"]
+    fieldsets = ((None, {"fields": ("masked_identity", "ip_address", "attempt_time", "logout_time", "path_info")}),)
+    readonly_fields = ["masked_identity", "ip_address", "attempt_time", "logout_time", "path_info"]

@@ -1,8 +1,9 @@
 """REST API of accounts: sign-up, session login and logout, the signed-in user.
 
-Thin: ``services`` decides. Login is throttled exactly like the login page. Every POST needs the
-CSRF token (cookie ``csrftoken`` from GET /api/accounts/csrf/, sent back as ``X-CSRFToken``),
-signed in or not, so that another site cannot sign a visitor up or in.
+Thin: ``services`` decides. Login is throttled by one counter with the login page and the admin
+(django-axes). Every POST needs the CSRF token (cookie ``csrftoken`` from GET
+/api/accounts/csrf/, sent back as ``X-CSRFToken``), signed in or not, so that another site
+cannot sign a visitor up or in.
 """
 
 from __future__ import annotations
@@ -250,8 +251,10 @@ class LoginView(AccountsAPIView):
         auth=[],
         summary="Log in 登录 (starts a session; throttled)",
         description=(
-            "After LOGIN_FAILURE_LIMIT failures for the identity or for the client address within "
-            "LOGIN_FAILURE_WINDOW_MINUTES, attempts are refused with 429 `too_many_attempts` and a Retry-After header."
+            "After LOGIN_FAILURE_LIMIT failures for the identity or LOGIN_ADDRESS_FAILURE_LIMIT for the client "
+            "address, counted together with the login page and /admin/login/ (django-axes), attempts are refused "
+            "with 429 `too_many_attempts` and a Retry-After header until LOGIN_FAILURE_WINDOW_MINUTES after the "
+            "last failure, or until an administrator lifts the lock-out."
         ),
         request=LoginRequestSerializer,
         responses={
@@ -269,8 +272,7 @@ class LoginView(AccountsAPIView):
             user = services.authenticate_login(
                 identity=body.validated_data["identity"],
                 password=body.validated_data["password"],
-                address=services.client_address(request._request),
-                request=request._request,
+                request=request._request,  # the Django request: django-axes counts on it
             )
         except services.LoginThrottled as throttled:
             raise TooManyAttempts(throttled) from None

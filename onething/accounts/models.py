@@ -34,24 +34,6 @@ class User(AbstractUser):
         return self.role in {self.Role.CITIZEN, self.Role.ENTERPRISE}
 
 
-class LoginAttempt(models.Model):
-    """Failed logins, counted per identity and per address to throttle guessing. Kept in
-    the database so that every web process sees the same count."""
-
-    identity = models.CharField(max_length=150, db_index=True)
-    address = models.GenericIPAddressField(null=True, db_index=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("登录失败记录")
-        verbose_name_plural = _("登录失败记录")
-
-    def __str__(self) -> str:
-        from onething.accounts.selectors import mask_id_number  # the identity is often an ID number
-
-        return f"{mask_id_number(self.identity)} @ {self.address or '-'}"
-
-
 class SignupChallenge(models.Model):
     """A pending sign-up (or claim of a window account): step 1 was answered, the one-time code
     is awaited. Only hashes are kept: of the token the applicant holds, of the code sent to the

@@ -1,4 +1,4 @@
-"""Business rules of accounts: sign-up with a real-name check, and login with throttling.
+"""Business rules of accounts: sign-up with a real-name check, and login (throttled by django-axes).
 
 The HTML pages and the REST API both call these functions, so both refuse the same things
 with the same (bilingual) messages.
@@ -25,7 +25,8 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone, translation
 
-from onething.accounts.models import LoginAttempt, SignupChallenge, User
+from onething.accounts import throttle
+from onething.accounts.models import SignupChallenge, User
 from onething.apply import validators
 from onething.apply.datahub import DatahubRequestError, DatahubUnavailable, datahub_client
 from onething.apply.validators import FieldError
@@ -104,7 +105,7 @@ PASSWORD_MESSAGES = {
     "password_too_short": "密码太短，至少需要 {min_length} 个字符",
     "password_too_common": "这个密码太常见，容易被猜到，请换一个",
     "password_entirely_numeric": "密码不能全是数字",
-    "password_too_similar": "密码与您的个人信息太相似",
+    "password_too_similar": "密码与您的{verbose_name}太相似，请换一个",
 }
 """Chinese messages of Django's own password validators, by code (Django's Chinese catalogue
 lacks some of them); a validator not listed here speaks Django's translation."""
@@ -527,61 +528,7 @@ def _open_account(challenge: SignupChallenge) -> User | None:
     return user
 
 
-# --- Login and throttling -------------------------------------------------------------------------
-
-
-def _window() -> timedelta:
-    return timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
-
-
-def _throttle_key(identity: str) -> str:
-    """Failures count per identity whatever its case, so that ``x`` and ``X`` share one count."""
-    return (identity or "").strip().upper()[:150]
-
-
-def _prune() -> None:
-    LoginAttempt.objects.filter(at__lt=timezone.now() - _window()).delete()
-
-
-def _address_limit() -> int:
-    return getattr(settings, "LOGIN_ADDRESS_FAILURE_LIMIT", settings.LOGIN_FAILURE_LIMIT)
-
-
-def login_retry_at(*, identity: str, address: str | None) -> datetime | None:
-    """When logging in with ``identity`` from ``address`` will be allowed again, or None if it is
-    allowed now. Refused once LOGIN_FAILURE_LIMIT failures for the identity, or for the address,
-    fall within the last LOGIN_FAILURE_WINDOW_MINUTES; allowed again when the oldest of them that
-    keeps the count at the limit leaves the window."""
-    _prune()
-    since = timezone.now() - _window()
-    recent = LoginAttempt.objects.filter(at__gte=since).order_by("-at")
-    retry_at = None
-    checks = [(recent.filter(identity=_throttle_key(identity)), settings.LOGIN_FAILURE_LIMIT)]
-    if address:
-        checks.append((recent.filter(address=address), _address_limit()))
-    for attempts, limit in checks:
-        times = list(attempts.values_list("at", flat=True)[:limit])
-        if len(times) >= limit:
-            candidate = times[limit - 1] + _window()
-            retry_at = max(retry_at, candidate) if retry_at else candidate
-    return retry_at
-
-
-def login_allowed(*, identity: str, address: str | None) -> bool:
-    """Whether a login attempt may be made now (see ``login_retry_at``)."""
-    return login_retry_at(identity=identity, address=address) is None
-
-
-def login_failed(*, identity: str, address: str | None) -> None:
-    """Count a failed login for the identity and the address."""
-    _prune()
-    LoginAttempt.objects.create(identity=_throttle_key(identity), address=address or None)
-
-
-def login_succeeded(*, identity: str, address: str | None) -> None:
-    """Forget the identity's failures after a successful login (the address's stay counted)."""
-    LoginAttempt.objects.filter(identity=_throttle_key(identity)).delete()
-    _prune()
+# --- Login (throttled by django-axes, see onething/accounts/throttle.py) -------------------------
 
 
 class LoginFailed(Exception):
@@ -593,49 +540,38 @@ class LoginFailed(Exception):
 
 
 class LoginThrottled(Exception):
-    """Too many failures; ``retry_at`` says when to try again."""
+    """Too many failures for the identity or the address; ``retry_at`` says when to try again."""
 
     code = "too_many_attempts"
 
     def __init__(self, retry_at: datetime) -> None:
         super().__init__(retry_at.isoformat())
         self.retry_at = retry_at
+        self._locked = throttle.Locked(retry_at)
 
     @property
     def retry_after_seconds(self) -> int:
-        return max(1, int((self.retry_at - timezone.now()).total_seconds() + 0.999))
+        return self._locked.retry_after_seconds
 
     @property
     def message(self) -> str:
-        local = timezone.localtime(self.retry_at)
-        minutes = -(-self.retry_after_seconds // 60)
-        return f"登录失败次数过多，请于 {local:%H:%M} 后（约 {minutes} 分钟后）再试"
+        return self._locked.message
 
     @property
     def message_en(self) -> str:
-        local = timezone.localtime(self.retry_at)
-        minutes = -(-self.retry_after_seconds // 60)
-        return f"too many failed logins; try again after {local:%H:%M} (in about {minutes} min)"
+        return self._locked.message_en
 
 
-def authenticate_login(
-    *, identity: str, password: str, address: str | None, request: HttpRequest | None = None
-) -> User:
-    """Check a login: throttle, then the password. Returns the user (the caller starts the
-    session with ``django.contrib.auth.login``); raises ``LoginThrottled`` or ``LoginFailed``."""
+def authenticate_login(*, identity: str, password: str, request: HttpRequest) -> User:
+    """Check a login through ``django.contrib.auth.authenticate``, where django-axes counts the
+    failures per identity and per address and refuses a locked-out identity or address before
+    the password is looked at (the same count as the admin's login). Returns the user (the
+    caller starts the session with ``django.contrib.auth.login``); raises ``LoginThrottled`` or
+    ``LoginFailed``. ``request`` is the Django request (``request._request`` under DRF)."""
     identity = normalize_identity(identity)
-    retry_at = login_retry_at(identity=identity, address=address)
-    if retry_at is not None:
-        raise LoginThrottled(retry_at)
     user = authenticate(request, username=identity, password=password) if identity and password else None
-    if user is None:
-        login_failed(identity=identity, address=address)
-        raise LoginFailed()
-    login_succeeded(identity=identity, address=address)
-    return user
-
-
-def client_address(request: HttpRequest) -> str | None:
-    """The address failures are counted against: the peer address of the request (a TLS proxy
-    in front must pass the real one in REMOTE_ADDR)."""
-    return request.META.get("REMOTE_ADDR") or None
+    if user is not None:
+        return user
+    if getattr(request, "axes_locked_out", False):
+        raise LoginThrottled(throttle.locked_until(request=request, identity=identity))
+    raise LoginFailed()

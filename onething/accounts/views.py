@@ -139,7 +139,6 @@ def login(request: HttpRequest) -> HttpResponse:
                 user = services.authenticate_login(
                     identity=form.cleaned_data["identity"],
                     password=form.cleaned_data["password"],
-                    address=services.client_address(request),
                     request=request,
                 )
             except services.LoginThrottled as throttled:

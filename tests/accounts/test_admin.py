@@ -1,8 +1,11 @@
-"""The user admin masks ID numbers; failed logins are read-only."""
+"""The user admin masks ID numbers; the login records (django-axes) are read-only and masked."""
 
 import pytest
+from axes.models import AccessAttempt
+from django.test import Client
 
-from onething.accounts.models import LoginAttempt, User
+from onething.accounts.models import User
+from onething.accounts.selectors import mask_id_number
 from services.datahub import demo_identities as demo
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +51,13 @@ def test_admin_rejects_invalid_id_number(admin_client):
     assert not User.objects.filter(username="clerk01").exists()
 
 
-def test_login_attempts_are_read_only(admin_client):
-    LoginAttempt.objects.create(identity=demo.CITIZEN.id_number, address="10.0.0.1")
-    html = admin_client.get("/admin/accounts/loginattempt/").content.decode()
-    assert "10.0.0.1" in html and demo.CITIZEN.id_number not in html
-    assert admin_client.get("/admin/accounts/loginattempt/add/").status_code == 403
+def test_login_attempts_are_read_only_and_masked(admin_client):
+    Client().post("/accounts/login/", {"identity": demo.CITIZEN.id_number, "password": "wrong"}, REMOTE_ADDR="10.0.0.1")
+    assert AccessAttempt.objects.get().username == demo.CITIZEN.id_number
+    html = admin_client.get("/admin/axes/accessattempt/").content.decode()
+    assert "10.0.0.1" in html and demo.CITIZEN.id_number not in html and mask_id_number(demo.CITIZEN.id_number) in html
+    found = admin_client.get("/admin/axes/accessattempt/", {"q": demo.CITIZEN.id_number}).content.decode()
+    assert "10.0.0.1" in found
+    assert admin_client.get("/admin/axes/accessattempt/add/").status_code == 403
+    page = admin_client.get(f"/admin/axes/accessattempt/{AccessAttempt.objects.get().pk}/change/").content.decode()
+    assert demo.CITIZEN.id_number not in page

@@ -1,13 +1,11 @@
 """Sign-up and login rules, called directly (the pages and the API are thin layers over them)."""
 
 import re
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from onething.accounts import services
-from onething.accounts.models import LoginAttempt, User
+from onething.accounts.models import User
 from onething.accounts.selectors import mask_id_number, mask_mobile
 from services.datahub import demo_identities as demo
 
@@ -143,42 +141,6 @@ def test_hub_down_refuses_and_creates_nothing(datahub_down):
     assert refused.value.code == "verification_unavailable"
     assert refused.value.message == "实名核验服务暂时不可用，请稍后再试"
     assert not User.objects.exists()
-
-
-def test_throttle_by_identity_then_window_expires(login_limit, account):
-    identity, address = account.username, "10.0.0.1"
-    for _ in range(login_limit):
-        assert services.login_allowed(identity=identity, address=address)
-        services.login_failed(identity=identity.lower(), address=address)
-    assert not services.login_allowed(identity=identity, address="10.0.0.2")  # per identity, any address
-    retry_at = services.login_retry_at(identity=identity, address=address)
-    assert timedelta(minutes=14) < retry_at - timezone.now() <= timedelta(minutes=15)
-    with pytest.raises(services.LoginThrottled) as throttled:
-        services.authenticate_login(identity=identity, password=PASSWORD, address="10.0.0.3")
-    assert "分钟" in throttled.value.message and "min" in throttled.value.message_en
-
-    LoginAttempt.objects.update(at=timezone.now() - timedelta(minutes=16))
-    assert services.login_allowed(identity=identity, address=address)
-    assert not LoginAttempt.objects.exists()  # old attempts are pruned
-
-
-def test_throttle_by_address(settings, db):
-    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
-        services.login_failed(identity=f"guess-{n}", address="10.0.0.9")
-    assert not services.login_allowed(identity="another", address="10.0.0.9")
-    assert services.login_allowed(identity="another", address="10.0.0.10")
-
-
-def test_success_before_the_limit_clears_the_identity(login_limit, account):
-    for _ in range(login_limit - 1):
-        with pytest.raises(services.LoginFailed):
-            services.authenticate_login(identity=account.username, password="wrong", address="10.0.0.1")
-    user = services.authenticate_login(identity=account.username, password=PASSWORD, address="10.0.0.1")
-    assert user == account
-    assert not LoginAttempt.objects.filter(identity=account.username).exists()
-    with pytest.raises(services.LoginFailed):
-        services.authenticate_login(identity=account.username, password="wrong", address="10.0.0.2")
-    assert services.login_allowed(identity=account.username, address="10.0.0.2")
 
 
 def test_masks():

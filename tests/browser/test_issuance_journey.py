@@ -8,7 +8,12 @@ import zipfile
 
 import pytest
 
-from onething.common.management.commands.load_demo import ADMIN_PASSWORD, DEMO_PASSWORD, OFFICER_PASSWORD
+from onething.common.management.commands.load_demo import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    DEMO_PASSWORD,
+    OFFICER_PASSWORD,
+)
 from onething.issuance.models import IssuedLicence
 from onething.oversight.models import Rectification
 from onething.processing.models import ItemCase
@@ -67,7 +72,7 @@ def test_results_rating_and_rectification(page, live_server, demo_catalogue, wir
     assert rectification.state == "confirmed"
 
     # the administrator's dashboard shows the case and the rating
-    log_in(page, base, "admin", ADMIN_PASSWORD)
+    log_in(page, base, ADMIN_USERNAME, ADMIN_PASSWORD)
     page.goto(f"{base}/oversight/")
     assert page.inner_text("#total-cases").strip() == "1"
     page.goto(f"{base}/oversight/ratings/")

@@ -27,6 +27,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
+from onething.common.management.commands.load_demo import ADMIN_USERNAME
+
 pytestmark = pytest.mark.django_db
 EXAMPLES = 12
 BUNDLES = ["child-birth", "company-startup", "dog-registration", "residence-permit", "utility-hookup"]
@@ -117,7 +119,7 @@ ROLES = {
     "citizen": "mother",
     "clerk": "clerk-huangpu",
     "officer": "officer-health-commission",
-    "admin": "admin",
+    "admin": ADMIN_USERNAME,
 }
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from onething.common.management.commands.load_demo import ADMIN_USERNAME
 from onething.oversight.models import AuditEvent
 from tests.oversight.dashboard_fixtures import build_world
 
@@ -56,7 +57,7 @@ def people(world):
     from services.datahub.demo_identities import MOTHER
 
     return {
-        "admin": _user("admin"),
+        "admin": _user(ADMIN_USERNAME),
         "citizen": _user(MOTHER.id_number),
         "clerk": _user("clerk-xuhui"),
         "officer_p": _officer_of(world.dept_p),

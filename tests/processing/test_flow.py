@@ -7,6 +7,7 @@ import time
 import pytest
 
 from onething.cases.models import Case
+from onething.common.management.commands.load_demo import ADMIN_USERNAME
 from onething.processing import services
 from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.errors import TransientDispatchError
@@ -126,7 +127,7 @@ def test_transient_failures_retry_then_dead_letter_and_redispatch(wired_demo, mo
     monkeypatch.undo()
     from django.contrib.auth import get_user_model
 
-    admin = get_user_model().objects.get(username="admin")
+    admin = get_user_model().objects.get(username=ADMIN_USERNAME)
     assert services.redispatch(item_case=birth, actor=admin)
     assert services.dispatch(item_case_id=birth.pk) == "dispatched"
 

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
+from onething.common.management.commands.load_demo import ADMIN_USERNAME
 from onething.notifications.models import Notification
 from onething.processing import services
 from onething.processing.errors import PermanentDispatchError
@@ -73,7 +74,7 @@ def test_staff_see_the_internal_state_and_codes(wired_demo, mother, client, monk
 def test_dead_letter_alerts_the_owning_clerk_and_administrators_once(wired_demo, mother, monkeypatch):
     birth = dead_lettered(mother, monkeypatch)
     case = birth.case
-    admin = get_user_model().objects.get(username="admin")
+    admin = get_user_model().objects.get(username=ADMIN_USERNAME)
     alerts = Notification.objects.filter(dedup_key__startswith=f"dead-letter:{birth.pk}:")
     assert {(n.recipient_id, n.channel) for n in alerts} == {(case.owner_id, "email"), (admin.pk, "email")}
     assert all(case.number in n.body and birth.item_name in n.body for n in alerts)

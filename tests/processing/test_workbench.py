@@ -10,6 +10,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from onething.common.management.commands.load_demo import ADMIN_USERNAME
 from onething.notifications.models import Notification
 from onething.oversight.models import AuditEvent
 from onething.processing import services
@@ -238,7 +239,7 @@ def test_http_departments_item_cases_are_read_only_here(wired_demo, mother, clie
 def test_admin_redispatches_dead_letters(birth, client):
     household = sibling(birth, HOUSEHOLD)
     ItemCase.objects.filter(pk=birth.pk).update(state=S.DEAD, last_error="permanent: 422", attempts=5)
-    admin = user("admin")
+    admin = user(ADMIN_USERNAME)
     client.force_login(admin)
     changelist = reverse("admin:processing_itemcase_changelist")
     page = client.get(changelist).content.decode()
@@ -267,7 +268,7 @@ def test_admin_pages_are_read_only_and_load(birth, client):
     CallbackReceipt.objects.create(
         event_id="evt-1", department=birth.department, item_case=birth, payload={"state": "in_progress"}
     )
-    client.force_login(user("admin"))
+    client.force_login(user(ADMIN_USERNAME))
     for name in ("itemcase", "departmentendpoint", "officer", "callbackreceipt"):
         assert client.get(reverse(f"admin:processing_{name}_changelist")).status_code == 200
     assert client.get(reverse("admin:processing_itemcase_changelist") + f"?q={birth.case.number}").status_code == 200

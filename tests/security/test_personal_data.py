@@ -132,7 +132,13 @@ def test_admin_changelists_show_no_full_id_or_mobile(world, name):
 
 def test_admin_changelists_cover_people_and_cases():
     names = _changelists()
-    for expected in ("accounts_user", "accounts_loginattempt", "notifications_notification", "oversight_auditevent"):
+    for expected in (
+        "accounts_user",
+        "axes_accessattempt",
+        "axes_accesslog",
+        "notifications_notification",
+        "oversight_auditevent",
+    ):
         assert f"admin:{expected}_changelist" in names
 
 

@@ -18,6 +18,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from onething.common.management.commands.load_demo import ADMIN_USERNAME
+
 CENTRE_X, CENTRE_Y = "huangpu", "xuhui"
 DEPARTMENT_P, DEPARTMENT_Q = "hrss", "tax"
 USERNAMES = {
@@ -25,7 +27,7 @@ USERNAMES = {
     "clerk_y": "clerk-xuhui",
     "officer_p": f"officer-{DEPARTMENT_P}",
     "officer_q": f"officer-{DEPARTMENT_Q}",
-    "admin": "admin",
+    "admin": ADMIN_USERNAME,
 }
 
 
@@ -156,7 +158,7 @@ def _submitted(applicant, version):
 
 
 def _failed_login(identity: str) -> None:
-    """A wrong password for citizen A: a LoginAttempt row carrying her ID number."""
+    """A wrong password for citizen A: a django-axes AccessAttempt row carrying her ID number."""
     from django.test import Client
     from django.urls import reverse
 

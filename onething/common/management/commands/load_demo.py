@@ -22,6 +22,9 @@ CENTRES_FILE = Path(settings.BASE_DIR) / "demo" / "centres.json"
 DEPARTMENTS_FILE = Path(settings.BASE_DIR) / "demo" / "departments.json"
 OFFICER_PASSWORD = "onething-officer"
 ADMIN_PASSWORD = "onething-admin"
+# Not "admin", the first name any guesser tries (docs/security.md, login throttling).
+ADMIN_USERNAME = "platform-steward"
+LEGACY_ADMIN_USERNAME = "admin"  # the demo superuser's name before; renamed on the next load_demo
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class DemoAccount:
 # so their forms prefill and their e-licences attach.
 DEMO_ACCOUNTS = [
     DemoAccount(
-        "admin",
+        ADMIN_USERNAME,
         ADMIN_PASSWORD,
         "admin",
         "系统管理员",
@@ -91,6 +94,7 @@ class Command(BaseCommand):
             raise CommandError(f"no demo bundles in {DEMO_DIR}")
         for path in files:
             self._load(path)
+        self._rename_legacy_admin()
         for account in DEMO_ACCOUNTS:
             self._account(account)
         self._centres()
@@ -158,6 +162,21 @@ class Command(BaseCommand):
                     user.set_password(CLERK_PASSWORD)
                     user.save()
                 Clerk.objects.update_or_create(user=user, defaults={"centre": centre})
+
+    def _rename_legacy_admin(self) -> None:
+        """A database loaded before has the demo superuser under its old, guessable name: rename it
+        (only the demo account itself, recognised by its demo password)."""
+        users = get_user_model().objects
+        legacy = users.filter(username=LEGACY_ADMIN_USERNAME, is_superuser=True).first()
+        if (
+            legacy is None
+            or users.filter(username=ADMIN_USERNAME).exists()
+            or not legacy.check_password(ADMIN_PASSWORD)
+        ):
+            return
+        legacy.username = ADMIN_USERNAME
+        legacy.save(update_fields=["username"])
+        self.stdout.write(f"demo superuser renamed: {LEGACY_ADMIN_USERNAME} → {ADMIN_USERNAME}")
 
     def _account(self, account: DemoAccount) -> None:
         user, created = get_user_model().objects.get_or_create(username=account.username)
