@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from onething.accounts import selectors, services
+from onething.accounts import selectors, services, throttle
 from onething.accounts.serializers import (
     CsrfTokenSerializer,
     LoginRequestSerializer,
@@ -194,7 +194,7 @@ class SignUpView(AccountsAPIView):
         if not body.is_valid():
             raise _malformed(body.errors)
         try:
-            started = services.sign_up_start(**body.validated_data, address=services.client_address(request._request))
+            started = services.sign_up_start(**body.validated_data, address=throttle.client_address(request._request))
         except services.SignUpThrottled as throttled:
             raise SignUpThrottledError(throttled) from None
         except services.SignUpError as refused:
@@ -234,7 +234,7 @@ class SignUpVerifyView(AccountsAPIView):
         if not body.is_valid():
             raise _malformed(body.errors)
         try:
-            user = services.sign_up_verify(**body.validated_data, address=services.client_address(request._request))
+            user = services.sign_up_verify(**body.validated_data, address=throttle.client_address(request._request))
         except services.SignUpThrottled as throttled:
             raise SignUpThrottledError(throttled) from None
         except services.SignUpError as refused:

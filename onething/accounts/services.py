@@ -329,7 +329,8 @@ def sign_up_start(
         existing = User.objects.filter(Q(id_number=id_number) | Q(username=id_number)).first()
         open_to_sign_up = existing is None or _claimable(existing)
         code = None
-        if contact is not None and contact.mobile and open_to_sign_up:
+        weak = contact is not None and _too_like_the_mobile(password, contact.mobile)
+        if contact is not None and contact.mobile and open_to_sign_up and not weak:
             code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         challenge = SignupChallenge.objects.create(
             token_hash=token_hash,
@@ -345,6 +346,8 @@ def sign_up_start(
             _send_code(challenge=challenge, code=code)
         elif contact is not None and contact.mobile and not open_to_sign_up:
             _send_already_registered(challenge=challenge)
+        elif weak:
+            _send_weak_password(challenge=challenge)
     return SignUpStarted(token=token, expires_at=expires_at)
 
 
@@ -359,6 +362,32 @@ def _send_code(*, challenge: SignupChallenge, code: str) -> None:
             "请勿告诉他人；如非本人操作，请忽略本短信。"
         ),
         dedup_key=f"signup-code:{challenge.pk}:{challenge.token_hash[:16]}",
+        channels=("sms",),
+        addresses={"sms": challenge.mobile},
+    )
+
+
+def _too_like_the_mobile(password: str, mobile: str | None) -> bool:
+    """The password resembles the mobile the hub holds. Checked only once the hub has
+    answered, and told only to that mobile (never in the response: that would confirm a
+    guessed number)."""
+    if not mobile:
+        return False
+    try:
+        validate_password(password, user=User(mobile=mobile))
+    except ValidationError as refused:
+        return any(error.code == "password_too_similar" for error in refused.error_list)
+    return False
+
+
+def _send_weak_password(*, challenge: SignupChallenge) -> None:
+    from onething.notifications.services import notify
+
+    notify(
+        recipient=None,
+        subject="注册提醒",
+        body="【一件事】您设置的密码与本手机号码太相似，未发送验证码；请重新注册并换一个密码。如非本人操作，请忽略本短信。",
+        dedup_key=f"signup-weak:{challenge.pk}:{challenge.token_hash[:16]}",
         channels=("sms",),
         addresses={"sms": challenge.mobile},
     )

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from onething.accounts import services
+from onething.accounts import services, throttle
 from onething.accounts.forms import LoginForm, SignUpCodeForm, SignUpForm, focus_first_error
 from onething.common.i18n import pick
 
@@ -61,7 +61,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                     representative_id_number=data.get("representative_id_number", ""),
                     representative_name=data.get("representative_name", ""),
                     password=data["password1"],
-                    address=services.client_address(request),
+                    address=throttle.client_address(request),
                 )
             except services.SignUpThrottled as throttled:
                 status, retry_after = _throttled_page(form, throttled), throttled.retry_after_seconds
@@ -98,7 +98,7 @@ def signup_verify(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 user = services.sign_up_verify(
-                    token=token, code=form.cleaned_data["code"], address=services.client_address(request)
+                    token=token, code=form.cleaned_data["code"], address=throttle.client_address(request)
                 )
             except services.SignUpThrottled as throttled:
                 status, retry_after = _throttled_page(form, throttled), throttled.retry_after_seconds
