@@ -28,7 +28,7 @@ from onething.apply.validators import FieldError
 
 logger = logging.getLogger(__name__)
 
-RESIDENT_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+RESIDENT_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 IDENTIFIER_SHAPE = re.compile(r"^[0-9A-Z]{18}$")
 UNAVAILABLE_MESSAGE = "实名核验服务暂时不可用，请稍后再试"
 UNAVAILABLE_MESSAGE_EN = "the real-name verification service is temporarily unavailable, please try again later"
@@ -69,14 +69,15 @@ def normalize_identity(value: str) -> str:
     character ``X`` of a resident ID, the letters of a credit code). Other login names (staff
     accounts) are only stripped, since usernames are case-sensitive."""
     text = (value or "").strip()
-    return text.upper() if IDENTIFIER_SHAPE.match(text.upper()) else text
+    identifier = validators.identifier(text)  # the one rule: NFKC, stripped, upper case
+    return identifier if IDENTIFIER_SHAPE.match(identifier) else text
 
 
 def identity_kind(id_number: str) -> tuple[str | None, FieldError | None]:
     """Which kind of identifier this is: ``(User.Role.CITIZEN, None)`` for a valid resident ID
     number, ``(User.Role.ENTERPRISE, None)`` for a valid unified social credit code, otherwise
     ``(None, error)`` with the error that fits what the person most likely meant."""
-    text = id_number.strip().upper()
+    text = validators.identifier(id_number)
     if not text:
         return None, FieldError("required", "请填写证件号码", "enter an ID number or credit code")
     resident_error = validators.resident_id(text)
@@ -159,9 +160,9 @@ TAKEN = FieldError(
 def sign_up_problems(*, id_number: str, full_name: str, mobile: str, password: str) -> dict[str, list[FieldError]]:
     """What is wrong with sign-up details before asking the data hub: identifier (shape, check
     character, already registered), name present, mobile, password strength. Empty when fine."""
-    id_number = (id_number or "").strip().upper()
+    id_number = validators.identifier(id_number or "")
     full_name = (full_name or "").strip()
-    mobile = (mobile or "").strip()
+    mobile = validators.identifier(mobile or "")
     errors: dict[str, list[FieldError]] = {}
     role, id_error = identity_kind(id_number)
     if id_error:
@@ -198,9 +199,9 @@ def citizen_sign_up(*, id_number: str, full_name: str, mobile: str, password: st
     name, weak password, failed check) or, when the hub cannot be reached, with code
     ``verification_unavailable``: no account is created without the check.
     """
-    id_number = (id_number or "").strip().upper()
+    id_number = validators.identifier(id_number or "")
     full_name = (full_name or "").strip()
-    mobile = (mobile or "").strip()
+    mobile = validators.identifier(mobile or "")
     if errors := sign_up_problems(id_number=id_number, full_name=full_name, mobile=mobile, password=password):
         raise _invalid(errors)
     role, _error = identity_kind(id_number)
@@ -298,7 +299,7 @@ def _window() -> timedelta:
 
 def _throttle_key(identity: str) -> str:
     """Failures count per identity whatever its case, so that ``x`` and ``X`` share one count."""
-    return (identity or "").strip().upper()[:150]
+    return validators.identifier(identity or "")[:150]
 
 
 def _prune() -> None:

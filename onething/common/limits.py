@@ -23,7 +23,6 @@ from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.parsers import JSONParser
 
-
 # A JSON string (escapes included) and the brackets outside strings.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
