@@ -106,9 +106,7 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
             raise ValueError(event_id[:100])
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except limits.TooDeep as deep:
-        return _refused(
-            request, department, 400, "too_deep", f"回调内容嵌套过深（最多 {deep.limit} 层）", str(deep)
-        )
+        return _refused(request, department, 400, "too_deep", f"回调内容嵌套过深（最多 {deep.limit} 层）", str(deep))
     except (ValueError, KeyError, TypeError):
         return _refused(request, department, 400, "malformed", "回调格式错误", "malformed callback")
     item_case_id = (

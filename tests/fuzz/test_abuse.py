@@ -20,6 +20,7 @@ from onething.oversight.models import AuditEvent
 from onething.processing.models import CallbackNonce, CallbackReceipt, ItemCase
 from services.department import signing
 from tests.processing.test_callbacks import URL, approval, birth, post  # noqa: F401 (birth is a fixture)
+from tests.security.conftest import world  # noqa: F401 (the security tests' world, for the sweep below)
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -240,7 +241,9 @@ FORM_FIELDS = ("reason", "note", "id_number")  # free-text and identifier fields
 PREFERRED_ROLES = ("citizen_a", "clerk_x", "officer_p", "admin", "citizen_b", "clerk_y", "officer_q", "anonymous")
 
 
-ADMIN_MODEL_PAGE = re.compile(r"^admin:[a-z0-9]+_[a-z0-9]+_(changelist|add|change|delete|history)$|^admin:<unnamed admin/\w+/\w+/")
+ADMIN_MODEL_PAGE = re.compile(
+    r"^admin:[a-z0-9]+_[a-z0-9]+_(changelist|add|change|delete|history)$|^admin:<unnamed admin/\w+/\w+/"
+)
 
 
 def _every_endpoint():
@@ -290,7 +293,7 @@ BY_CONVERTER = {"int": "1", "slug": "x", "uuid": "00000000-0000-0000-0000-000000
 PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
 
 
-def _url_and_client(endpoint, world):
+def _url_and_client(endpoint, the_world):
     from django.urls import reverse
 
     from tests.security.matrix import MATRIX, WINDOW_TOKEN
@@ -308,8 +311,8 @@ def _url_and_client(endpoint, world):
     for converter, name, regex_name in PARAMETER.findall(endpoint.route):
         name = name or regex_name
         kwargs.setdefault(name, PLAUSIBLE.get(name, BY_CONVERTER.get(converter or "str")))
-    kwargs = {key: resolve(value, world) for key, value in kwargs.items()}
-    client = client_for(role, world)
+    kwargs = {key: resolve(value, the_world) for key, value in kwargs.items()}
+    client = client_for(role, the_world)
     if kwargs.get("token") == WINDOW_TOKEN:
         kwargs["token"] = start_window_session(client) if role == "clerk_x" else "not-this-sessions-token"
     if "<unnamed" in endpoint.name:  # Django admin's unnamed redirects and catch-all
@@ -340,10 +343,6 @@ def _assert_answer(url: str, response, shape: str, *, expect: tuple[int, str] | 
             assert (response.status_code, error["code"]) == expect, seen
 
 
-# imported for its fixture: the security tests' world (built once for this module)
-from tests.security.conftest import world  # noqa: E402, F401
-
-
 @pytest.mark.parametrize("endpoint", _every_endpoint(), ids=lambda e: e.name)
 def test_deep_and_oversized_input_on_every_endpoint(world, endpoint):  # noqa: F811
     url, client = _url_and_client(endpoint, world)
@@ -357,7 +356,8 @@ def test_deep_and_oversized_input_on_every_endpoint(world, endpoint):  # noqa: F
 
         if api:
             field = json.dumps({"data": {"note": BIG_FIELD}, "identity": BIG_FIELD}, ensure_ascii=False).encode()
-            one = client.generic(method, url, field, content_type="application/json", headers=_signed(url, method, field))
+            headers = _signed(url, method, field)
+            one = client.generic(method, url, field, content_type="application/json", headers=headers)
             _assert_answer(url, one, "2.7 MB field", expect=(413, "body_too_large"))
         elif not endpoint.name.startswith("admin:"):  # (Django's admin forms: their model's max_length)
             for name in FORM_FIELDS:

@@ -26,7 +26,8 @@ from services.datahub import demo_identities as demo
 from services.datahub import ids
 from services.department import signing
 from tests.apply.test_submission import complete, start
-from tests.processing.test_callbacks import URL as CALLBACK, approval, birth  # noqa: F401 (birth is a fixture)
+from tests.processing.test_callbacks import URL as CALLBACK
+from tests.processing.test_callbacks import approval, birth  # noqa: F401 (birth is a fixture)
 
 pytestmark = pytest.mark.django_db
 DEEP = ("[" * 5000 + "]" * 5000).encode()
