@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "onething.common.middleware.RequestContextMiddleware",
+    "onething.common.middleware.ApiInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "onething.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -235,6 +236,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "onething.common.api.exception_handler",
+    # JSON with the body and depth limits below (onething/common/limits.py)
+    "DEFAULT_PARSER_CLASSES": [
+        "onething.common.limits.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "一件事 One Thing API",
@@ -298,6 +305,16 @@ DISPATCH_BACKOFF_MAX_SECONDS = float(os.environ.get("DISPATCH_BACKOFF_MAX_SECOND
 RECONCILE_STALE_SECONDS = int(os.environ.get("RECONCILE_STALE_SECONDS", "120"))
 POLL_AFTER_SECONDS = int(os.environ.get("POLL_AFTER_SECONDS", "300"))
 CALLBACK_REPLAY_WINDOW_SECONDS = 300
+
+# --- Input limits and error format (docs/security.md) ---------------------------------
+# Paths answered in the API's JSON error format, whatever the error (4xx or 5xx, DEBUG on or off).
+API_PATH_PREFIXES = ["/api/"]
+# Largest body of an API request (JSON or form); multipart bodies (file uploads) may be up to
+# DATA_UPLOAD_MAX_MEMORY_SIZE, the department callbacks up to the protocol's 2 MiB. Larger: 413.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+API_BODY_LIMITS = {"/api/processing/callbacks/": DEPARTMENT_MAX_BODY_BYTES}
+# Deepest nesting of arrays/objects in a JSON body; deeper: 400 too_deep.
+JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "64"))
 
 # --- Ratings (好差评) and rectification (整改) ----------------------------------------
 # A citizen may change a rating for this many calendar days after first submitting it.

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onething.accounts import services
 from onething.accounts.models import User
+from onething.apply import validators
 from onething.apply.validators import FieldError
 from onething.common.i18n import pick
 
@@ -163,7 +164,7 @@ def focus_first_error(form: forms.Form) -> None:
 def _clean_id_number(value: str | None) -> str | None:
     if not value:
         return None
-    text = value.strip().upper()
+    text = validators.identifier(value)
     _role, error = services.identity_kind(text)
     if error:
         raise forms.ValidationError(error.message, code=error.code)

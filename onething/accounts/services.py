@@ -34,7 +34,7 @@ from onething.oversight import audit
 
 logger = logging.getLogger(__name__)
 
-RESIDENT_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+RESIDENT_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 IDENTIFIER_SHAPE = re.compile(r"^[0-9A-Z]{18}$")
 UNAVAILABLE_MESSAGE = "实名核验服务暂时不可用，请稍后再试"
 UNAVAILABLE_MESSAGE_EN = "the real-name verification service is temporarily unavailable, please try again later"
@@ -75,14 +75,15 @@ def normalize_identity(value: str) -> str:
     character ``X`` of a resident ID, the letters of a credit code). Other login names (staff
     accounts) are only stripped, since usernames are case-sensitive."""
     text = (value or "").strip()
-    return text.upper() if IDENTIFIER_SHAPE.match(text.upper()) else text
+    identifier = validators.identifier(text)  # the one rule: NFKC, stripped, upper case
+    return identifier if IDENTIFIER_SHAPE.match(identifier) else text
 
 
 def identity_kind(id_number: str) -> tuple[str | None, FieldError | None]:
     """Which kind of identifier this is: ``(User.Role.CITIZEN, None)`` for a valid resident ID
     number, ``(User.Role.ENTERPRISE, None)`` for a valid unified social credit code, otherwise
     ``(None, error)`` with the error that fits what the person most likely meant."""
-    text = id_number.strip().upper()
+    text = validators.identifier(id_number)
     if not text:
         return None, FieldError("required", "请填写证件号码", "enter an ID number or credit code")
     resident_error = validators.resident_id(text)
@@ -168,7 +169,7 @@ def sign_up_problems(
     identifier (shape, check character), the name, for an enterprise its legal representative's
     ID number and name, the password's strength. Empty when fine. Nothing here depends on what
     the hub holds or on who has an account, so these answers tell nobody anything."""
-    id_number = (id_number or "").strip().upper()
+    id_number = validators.identifier(id_number or "")
     full_name = (full_name or "").strip()
     errors: dict[str, list[FieldError]] = {}
     role, id_error = identity_kind(id_number)
@@ -183,7 +184,7 @@ def sign_up_problems(
     elif len(full_name) > User._meta.get_field("full_name").max_length:
         errors["full_name"] = [FieldError("too_long", "名称过长", "the name is too long")]
     if role == User.Role.ENTERPRISE:
-        representative = (representative_id_number or "").strip().upper()
+        representative = validators.identifier(representative_id_number or "")
         if not representative:
             errors["representative_id_number"] = _required(
                 "请填写法定代表人的居民身份证号码", "enter the legal representative's resident ID number"
@@ -300,9 +301,9 @@ def sign_up_start(
     ``sign_up_problems``), ``verification_unavailable`` when the hub cannot be asked, and
     ``SignUpThrottled`` when ``address`` or the identity asked too often.
     """
-    id_number = (id_number or "").strip().upper()
+    id_number = validators.identifier(id_number or "")
     full_name = (full_name or "").strip()
-    representative_id_number = (representative_id_number or "").strip().upper()
+    representative_id_number = validators.identifier(representative_id_number or "")
     representative_name = (representative_name or "").strip()
     if errors := sign_up_problems(
         id_number=id_number,

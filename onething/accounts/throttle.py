@@ -33,6 +33,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from services.datahub.ids import normalize
+
 IDENTITY_FIELDS = ("identity", "username")  # our page and API; Django's admin login
 MAX_KEY_LENGTH = 255  # axes.AccessAttempt.username
 
@@ -47,7 +49,7 @@ def identity_key(request: HttpRequest | None, credentials: Mapping[str, Any] | N
         value = next((posted.get(name) for name in IDENTITY_FIELDS if posted.get(name)), None)
     if value is None:
         return None
-    return str(value).strip().upper()[:MAX_KEY_LENGTH]
+    return normalize(str(value))[:MAX_KEY_LENGTH]  # the one identifier rule (NFKC, strip, upper)
 
 
 def client_address(request: HttpRequest) -> str | None:

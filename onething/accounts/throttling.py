@@ -14,6 +14,8 @@ import math
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from services.datahub.ids import normalize
+
 
 class SignUpRateThrottle(SimpleRateThrottle):
     """One limit: ``kind`` ``"address"`` or ``"identity"``, of ``step`` ``"start"`` or
@@ -39,6 +41,6 @@ def signup_retry_after(*, step: str, address: str | None, identity: str | None) 
     Every limit counts the request, as DRF's own ``check_throttles`` does."""
     throttles = [SignUpRateThrottle(step=step, kind="address", value=address or "-")]
     if identity:
-        throttles.append(SignUpRateThrottle(step=step, kind="identity", value=identity.strip().upper()))
+        throttles.append(SignUpRateThrottle(step=step, kind="identity", value=normalize(identity)))
     waits = [throttle.wait() or 1 for throttle in throttles if not throttle.allow_request(None, None)]
     return math.ceil(max(waits)) if waits else None

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator
 
-from onething.apply.validators import EXAMPLES, FieldError, birth_date_matches_id, run_validator
+from onething.apply.validators import EXAMPLES, FieldError, birth_date_matches_id, identifier, run_validator
 from onething.catalog import elements, situations
 from onething.catalog.definition import DEFAULT_MAX_LENGTH
 from onething.notice.engine import CompiledBundle, applicable_items
@@ -249,6 +249,10 @@ def storable(value: Any) -> Any:
     return value
 
 
+# elements whose text is an identifier: normalised (NFKC, stripped, upper case) before checking
+IDENTIFIER_VALIDATORS = {"resident_id", "credit_code", "mobile", "postal_code"}
+
+
 def coerce(merged_field: MergedField, raw: Any) -> Any:
     """Turn an HTML form string into the element's JSON type; JSON values pass through.
     Empty input means "not given" (None)."""
@@ -276,8 +280,8 @@ def coerce(merged_field: MergedField, raw: Any) -> Any:
         return {"true": True, "1": True, "on": True, "是": True, "false": False, "0": False, "否": False}.get(
             lowered, text
         )
-    if merged_field.validator in {"resident_id", "credit_code"}:
-        return text.upper()
+    if merged_field.validator in IDENTIFIER_VALIDATORS:
+        return identifier(text)  # full-width digits stored and sent as ASCII
     return text
 
 

@@ -15,11 +15,11 @@ from django.utils import timezone
 from onething.apply import materials as material_rules
 from onething.apply import selectors
 from onething.apply.datahub import DatahubError, datahub_client
-from onething.apply.form import MergedForm, storable, validate
+from onething.apply.form import IDENTIFIER_VALIDATORS, MergedForm, storable, validate
 from onething.apply.models import Draft, Upload
 from onething.apply.prefill.base import SOURCE_ELICENCE
 from onething.apply.prefill.services import run_prefill
-from onething.apply.validators import FieldError
+from onething.apply.validators import FieldError, identifier
 from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
 from onething.cases.numbering import next_case_number
@@ -183,6 +183,8 @@ def _merge_input(draft: Draft, form: MergedForm, raw_data: dict) -> dict:
     for key, value in raw_data.items():
         if key in form.by_key:
             merged[key] = storable(value)
+            if form.by_key[key].validator in IDENTIFIER_VALIDATORS and isinstance(merged[key], str):
+                merged[key] = identifier(merged[key])  # kept as ASCII, like the case will be
     for key, prefilled in draft.prefilled.items():
         field = form.by_key.get(key)
         if field is not None and field.authoritative:

@@ -16,6 +16,8 @@ from django.utils import timezone
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from services.datahub.ids import normalize as normalize_identifier
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -28,18 +30,26 @@ class FieldError:
 
 
 Validator = Callable[[object], FieldError | None]
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-POSTAL_CODE = re.compile(r"^\d{6}$")
+# ASCII digits only: \d would take any script's digits (identifiers are normalised first, below)
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+POSTAL_CODE = re.compile(r"^[0-9]{6}$")
 PERSON_NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z·•.\s]{2,40}$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-RESIDENT_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+RESIDENT_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 CREDIT_CODE_SHAPE = re.compile(r"^[0-9A-Z]{18}$")
 
 
+def identifier(value: object) -> str:
+    """An identifier (resident ID, credit code, mobile, postal code) in the one form it is
+    checked, stored and sent in: NFKC, stripped, upper case (services/datahub/ids.normalize).
+    A full-width ID typed with a Chinese input method becomes its ASCII digits."""
+    return normalize_identifier(str(value)) or ""
+
+
 def resident_id(value: object) -> FieldError | None:
-    text = str(value).strip().upper()
+    text = identifier(value)
     if not RESIDENT_ID_SHAPE.match(text):
         return FieldError(
             "resident_id",
@@ -66,7 +76,7 @@ def resident_id(value: object) -> FieldError | None:
 def birth_date_matches_id(*, id_number: str, birth_date: str) -> FieldError | None:
     """The birth date encoded in a valid resident ID must equal the stated birth date."""
     try:
-        encoded = ric.get_birth_date(id_number.strip().upper())
+        encoded = ric.get_birth_date(identifier(id_number))
     except (StdnumError, ValueError):
         return None
     if str(encoded) != birth_date.strip():
@@ -79,7 +89,7 @@ def birth_date_matches_id(*, id_number: str, birth_date: str) -> FieldError | No
 
 
 def credit_code(value: object) -> FieldError | None:
-    text = str(value).strip().upper()
+    text = identifier(value)
     if not CREDIT_CODE_SHAPE.match(text):
         return FieldError(
             "credit_code",
@@ -98,7 +108,7 @@ def credit_code(value: object) -> FieldError | None:
 
 
 def mobile(value: object) -> FieldError | None:
-    if not MOBILE.match(str(value).strip()):
+    if not MOBILE.match(identifier(value)):
         return FieldError(
             "mobile", "请填写 11 位手机号码（以 1 开头）", "enter an 11-digit mobile number (starting with 1)"
         )
@@ -143,7 +153,7 @@ def address(value: object) -> FieldError | None:
 
 
 def postal_code(value: object) -> FieldError | None:
-    if not POSTAL_CODE.match(str(value).strip()):
+    if not POSTAL_CODE.match(identifier(value)):
         return FieldError(
             "postal_code", "请填写 6 位邮政编码（如 200030）", "enter a 6-digit postal code (e.g. 200030)"
         )

@@ -57,6 +57,7 @@ class Case(models.Model):
     due_date_provisional = models.BooleanField(
         _("承诺办结日期暂定"),
         default=False,
+        db_default=False,
         help_text=_("期限跨入尚未录入节假日安排的年份，按周末暂定计算；录入该年安排后自动重算"),
     )
     refusal_reason = models.TextField(_("不予受理理由"), blank=True)

@@ -7,9 +7,12 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
+from django.utils import translation
 from rest_framework import exceptions, serializers, status
 from rest_framework.exceptions import APIException
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -46,12 +49,79 @@ DRF_MESSAGES = {
 }
 
 
+# The error of a bare HTTP status (Django's own 400/403/404/405/413/500 on an API path, see
+# onething/common/errors.py): code, Chinese and English message.
+STATUS_ERRORS: dict[int, tuple[str, str, str]] = {
+    400: ("bad_request", "请求格式错误", "bad request"),
+    401: ("not_authenticated", DRF_MESSAGES["not_authenticated"], "authentication required"),
+    403: ("permission_denied", DRF_MESSAGES["permission_denied"], "permission denied"),
+    404: ("not_found", DRF_MESSAGES["not_found"], "not found"),
+    405: ("method_not_allowed", DRF_MESSAGES["method_not_allowed"], "method not allowed"),
+    406: ("not_acceptable", DRF_MESSAGES["not_acceptable"], "not acceptable"),
+    413: ("body_too_large", "请求内容过大", "the request body is too large"),
+    415: ("unsupported_media_type", DRF_MESSAGES["unsupported_media_type"], "unsupported media type"),
+    429: ("throttled", DRF_MESSAGES["throttled"], "too many requests"),
+    500: ("server_error", "服务器内部错误，请稍后再试", "internal server error, please try again later"),
+    503: ("unavailable", "服务暂时不可用，请稍后再试", "service temporarily unavailable, please try again later"),
+}
+
+
+def status_error(status_code: int) -> dict[str, dict[str, str]]:
+    """The documented error body for a bare HTTP status."""
+    code, message, message_en = STATUS_ERRORS.get(
+        status_code,
+        (f"http_{status_code}", "请求失败" if status_code < 500 else STATUS_ERRORS[500][1], f"HTTP {status_code}"),
+    )
+    return {"error": {"code": code, "message": message, "message_en": message_en}}
+
+
+def _size(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g} MiB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KiB"
+
+
+def too_large_error(limit: int | None = None) -> BilingualAPIError:
+    """413 ``body_too_large``: the request body is over the path's limit (onething/common/limits.py)."""
+    size = f"（最多 {_size(limit)}）" if limit else ""
+    return BilingualAPIError(
+        code="body_too_large",
+        message=f"请求内容过大{size}",
+        message_en=f"the request body is larger than {_size(limit)}" if limit else "the request body is too large",
+        status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+def too_deep_error(limit: int) -> BilingualAPIError:
+    """400 ``too_deep``: the JSON body nests arrays/objects deeper than settings.JSON_MAX_DEPTH."""
+    return BilingualAPIError(
+        code="too_deep",
+        message=f"请求内容嵌套层级过深（最多 {limit} 层）",
+        message_en=f"the JSON body is nested deeper than {limit} levels",
+    )
+
+
+def error_body(exc: BilingualAPIError) -> dict:
+    body = {"error": {"code": exc.error_code, "message": exc.message, "message_en": exc.message_en}}
+    if exc.details is not None:
+        body["error"]["details"] = exc.details
+    return body
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Every error of a DRF view in the documented format. An exception that is no client
+    error (a bug) is left to Django, which logs it and answers 500; on an API path that answer
+    is JSON too (onething/common/errors.py, middleware.ApiInputMiddleware)."""
+    request = context.get("request")
+    if request is not None and getattr(request, "accepted_renderer", None) is None:
+        # failed before content negotiation (e.g. while the CSRF check read the body): DRF's
+        # own handling needs a renderer, and the answer is JSON
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+    if isinstance(exc, RequestDataTooBig):
+        exc = too_large_error()
+    elif isinstance(exc, SuspiciousOperation):
+        code, message, message_en = STATUS_ERRORS[400]
+        exc = BilingualAPIError(code=code, message=message, message_en=message_en)
     if isinstance(exc, BilingualAPIError):
-        body = {"error": {"code": exc.error_code, "message": exc.message, "message_en": exc.message_en}}
-        if exc.details is not None:
-            body["error"]["details"] = exc.details
-        return Response(body, status=exc.status_code)
+        return Response(error_body(exc), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -70,6 +140,9 @@ def _bilingual_body(exc: APIException) -> dict:
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return {"error": body | {"details": [detail]}}
     message_en = str(exc.detail) if isinstance(exc.detail, str) else str(exc.default_detail)
+    if message_en == str(exc.default_detail):  # DRF's own message, in the active language
+        with translation.override("en"):
+            message_en = str(exc.default_detail)
     return {"error": {"code": code, "message": DRF_MESSAGES.get(code, "请求失败"), "message_en": message_en}}
 
 

@@ -1,4 +1,5 @@
-"""Middleware of the whole site: language choice, log context, content security policy.
+"""Middleware of the whole site: language choice, log context, content security policy, the
+API's input limits and error format.
 
 Language choice: Chinese unless the person chose English.
 
@@ -8,6 +9,7 @@ Chinese first, so only an explicit choice counts: the language switch (a cookie 
 /i18n/setlang/) or ``?lang=en`` on any URL.
 """
 
+import json
 import logging
 import re
 import time
@@ -22,6 +24,7 @@ from django.utils import translation
 SUPPORTED = {code for code, _ in settings.LANGUAGES}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 access_log = logging.getLogger("onething.access")
+log = logging.getLogger(__name__)
 
 
 def chosen_language(request: HttpRequest) -> str:
@@ -119,3 +122,58 @@ class ContentSecurityPolicyMiddleware:
             policy = next((p for prefix, p in self.path_policies if request.path.startswith(prefix)), self.policy)
             response.headers[self.header] = policy
         return response
+
+
+class ApiInputMiddleware:
+    """The API's input limits and error format, for paths under settings.API_PATH_PREFIXES
+    (docs/security.md, "Input limits and error format"):
+
+    * a body whose Content-Length is over the path's limit (onething.common.limits.body_limit)
+      is refused with 413 ``body_too_large`` before anything reads it;
+    * every error answer (4xx or 5xx) that is not JSON (Django's own 404 and 405, its DEBUG
+      error pages, a 500 of a bug) is replaced by the documented JSON error of its status, so
+      a client always gets ``{"error": {"code", "message", "message_en"}}``, DEBUG on or off.
+      Headers (Allow, Retry-After, the security headers) are kept.
+
+    Placed right after RequestContextMiddleware, before anything that may read the body."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from onething.common.limits import body_limit, is_api_path
+
+        if not is_api_path(request.path):
+            return self.get_response(request)
+        limit = body_limit(request)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = limit + 1
+        if length > limit:
+            from onething.common.api import error_body, too_large_error
+
+            log.warning("refused request to %s: body_too_large (%s)", request.path, request.META.get("REMOTE_ADDR"))
+            return HttpResponse(
+                json.dumps(error_body(too_large_error(limit))), status=413, content_type="application/json"
+            )
+        response = self.get_response(request)
+        if response.status_code >= 400 and not response.streaming and not _is_json(response):
+            as_json(response)
+        return response
+
+
+def _is_json(response: HttpResponse) -> bool:
+    media_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def as_json(response: HttpResponse) -> HttpResponse:
+    """Turn an error response into the documented JSON error of its status, in place."""
+    from onething.common.api import status_error
+
+    response.content = json.dumps(status_error(response.status_code)).encode()
+    response["Content-Type"] = "application/json"
+    if response.has_header("Content-Length"):
+        response["Content-Length"] = str(len(response.content))
+    return response

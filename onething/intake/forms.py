@@ -47,13 +47,13 @@ class WalkInForm(forms.Form):
     )
 
     def clean_id_number(self) -> str:
-        value = self.cleaned_data["id_number"].strip().upper()
+        value = validators.identifier(self.cleaned_data["id_number"])
         if validators.resident_id(value) and validators.credit_code(value):
             raise forms.ValidationError(_("请输入有效的18位居民身份证号或统一社会信用代码"))
         return value
 
     def clean_mobile(self) -> str:
-        value = self.cleaned_data["mobile"].strip()
+        value = validators.identifier(self.cleaned_data["mobile"])
         if value and validators.mobile(value):
             raise forms.ValidationError(_("请输入11位手机号码"))
         return value

@@ -62,6 +62,7 @@ class MaterialCheck(models.Model):
     due_date_provisional = models.BooleanField(
         _("补交期限暂定"),
         default=False,
+        db_default=False,
         help_text=_("期限跨入尚未录入节假日安排的年份，按周末暂定计算；录入该年安排后自动重算"),
     )
     supplied_at = models.DateTimeField(_("补交时间"), null=True, blank=True)

@@ -15,7 +15,7 @@ from onething.apply.form import validate
 from onething.apply.models import Upload
 from onething.apply.selectors import form_for, notice_materials
 from onething.apply.services import SubmissionInvalid
-from onething.apply.validators import credit_code
+from onething.apply.validators import credit_code, identifier
 from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
 from onething.catalog import situations
@@ -467,7 +467,7 @@ def walk_in_applicant(*, id_number: str, full_name: str = "", mobile: str = ""):
     """The account of a walk-in applicant, created without a password if they have none:
     they can claim it later by signing up online with the same ID number."""
     user_model = get_user_model()
-    id_number = id_number.strip().upper()
+    id_number = identifier(id_number)
     user = user_model.objects.filter(id_number=id_number).first()
     if user:
         return user

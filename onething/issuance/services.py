@@ -366,7 +366,7 @@ def pickup_record(*, case: Case, clerk, recipient_name: str, recipient_id_number
     if delivery is None:
         raise IssuanceError("no_pickup", "申请人未选择窗口领取", "the applicant did not choose window pickup")
     entitled = _entitled_recipients(case)
-    given = recipient_id_number.strip().upper()
+    given = validators.identifier(recipient_id_number)
     if given not in entitled:
         raise IssuanceError(
             "identity_mismatch",
@@ -400,8 +400,8 @@ def _entitled_recipients(case: Case) -> dict[str, str]:
     """ID number -> who they are, for everyone who may collect the results."""
     entitled = {}
     if case.applicant.id_number:
-        entitled[case.applicant.id_number.upper()] = "applicant"
-    agent = str(case.data.get("agent.id_number") or "").upper()
+        entitled[validators.identifier(case.applicant.id_number)] = "applicant"
+    agent = validators.identifier(case.data.get("agent.id_number") or "")
     if agent:
         entitled.setdefault(agent, "agent")
     return entitled

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from onething.catalog.models import Department
+from onething.common import limits
 from onething.oversight import audit
 from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.models import CallbackNonce, CallbackReceipt, ItemCase
@@ -98,12 +99,14 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
         audit.record(action="callback.refused", note=f"{department}: {problem}")
         return _error(401, problem, "签名校验失败，回调被拒绝", f"callback refused: {problem}")
     try:
-        payload = json.loads(request.body)
+        payload = limits.loads(request.body)
         event_id, key = str(payload["event_id"]), str(payload["idempotency_key"])
         # storable: the event id fits its column; no NUL (jsonb) nor lone surrogate (UTF-8)
         if not 0 < len(event_id) <= 100 or "\\u0000" in json.dumps(payload):
             raise ValueError(event_id[:100])
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except limits.TooDeep as deep:
+        return _refused(request, department, 400, "too_deep", f"回调内容嵌套过深（最多 {deep.limit} 层）", str(deep))
     except (ValueError, KeyError, TypeError):
         return _refused(request, department, 400, "malformed", "回调格式错误", "malformed callback")
     item_case_id = (

@@ -86,6 +86,7 @@ class ItemCase(models.Model):
     due_date_provisional = models.BooleanField(
         _("承诺办结日期暂定"),
         default=False,
+        db_default=False,
         help_text=_("期限跨入尚未录入节假日安排的年份，按周末暂定计算；录入该年安排后自动重算"),
     )
     paused_since = models.DateField(_("暂停计时起"), null=True, blank=True)

@@ -210,15 +210,21 @@ def test_api_refuses_a_2_7_mb_field_and_nothing_is_dispatched(client, demo_bundl
     free_text = next(f for f in form.fields if f.type == "string" and not f.validator and f.required)
     client.force_login(mother)
     complete = {f.key: f.example() for f in form.fields if f.key not in draft.data}
+    # 2.7 MB is over the API's body limit (API_MAX_BODY_BYTES): refused before it is read
+    huge = {"data": {**complete, free_text.key: TWO_POINT_SEVEN_MB}}
+    too_big = client.patch(f"/api/drafts/{draft.pk}/", huge, content_type="application/json")
+    assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "body_too_large"
+    # a field within the body limit but over its element's max_length: reported, not kept
+    long_text = TWO_POINT_SEVEN_MB[:100_000]  # 600 KB as the client sends it (\uXXXX escapes)
     patched = client.patch(
         f"/api/drafts/{draft.pk}/",
-        {"data": {**complete, free_text.key: TWO_POINT_SEVEN_MB}},
+        {"data": {**complete, free_text.key: long_text}},
         content_type="application/json",
     )
     assert patched.status_code == 200
     problems = {p["field"]: p for p in patched.json()["problems"]}
     assert problems[free_text.key]["code"] == "maxLength"
-    assert problems[free_text.key]["message"] == f"最多 500 个字（现有 {len(TWO_POINT_SEVEN_MB)} 个字）"
+    assert problems[free_text.key]["message"] == f"最多 500 个字（现有 {len(long_text)} 个字）"
     stored = Draft.objects.get(pk=draft.pk)
     assert free_text.key not in stored.data  # too long to keep: refused, not stored
     assert len(json.dumps(stored.data, ensure_ascii=False)) < 100_000

@@ -10,6 +10,7 @@ another department's item, signed non-JSON) is not repeated here.
 
 import json
 import logging
+import re
 import time
 
 import pytest
@@ -19,6 +20,7 @@ from onething.oversight.models import AuditEvent
 from onething.processing.models import CallbackNonce, CallbackReceipt, ItemCase
 from services.department import signing
 from tests.processing.test_callbacks import URL, approval, birth, post  # noqa: F401 (birth is a fixture)
+from tests.security.conftest import world  # noqa: F401 (the security tests' world, for the sweep below)
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -221,3 +223,142 @@ def test_a_legitimate_callback_after_all_the_abuse_still_applies(
     assert apply_receipt(receipt_id=receipt.pk) == "already applied"
     birth.refresh_from_db()
     assert birth.state == ItemCase.State.APPROVED
+
+
+# --- every endpoint: deep nesting and oversized bodies and fields --------------------------
+# The two shapes the fuzzers above and schemathesis never sent. Every URL of the URL
+# configuration (tests/security/urlwalk.py, the Django admin included), its path parameters
+# filled from the security tests' world (tests/security/matrix.py) and, as a role allowed
+# there (so the body gets past the access check), each unsafe method the view takes:
+#   (a) JSON nested 5,000 levels deep, (b) a 12 MB body, (c) one 2.7 MB field.
+# Never a 5xx; on an API path (and the signed department callback) always the JSON error
+# format: 413 ``body_too_large`` for (b) and (c), ``too_deep`` where a JSON body is read.
+
+DEEP = ("[" * 5000 + "]" * 5000).encode()
+HUGE = b'{"data": "' + b"x" * (12 * 1024 * 1024) + b'"}'
+BIG_FIELD = "长" * (900 * 1024)  # 2.7 MB of UTF-8 in one field
+FORM_FIELDS = ("reason", "note", "id_number")  # free-text and identifier fields the forms read
+PREFERRED_ROLES = ("citizen_a", "clerk_x", "officer_p", "admin", "citizen_b", "clerk_y", "officer_q", "anonymous")
+
+
+ADMIN_MODEL_PAGE = re.compile(
+    r"^admin:[a-z0-9]+_[a-z0-9]+_(changelist|add|change|delete|history)$|^admin:<unnamed admin/\w+/\w+/"
+)
+
+
+def _every_endpoint():
+    """Every URL pattern, but of the Django admin's model pages (the same five Django views for
+    each of some twenty models, ~100 URLs) one model's each: the admin's own pages, its
+    custom views (import, exports) and the first model's five pages all run."""
+    from tests.security.urlwalk import walk
+
+    chosen, seen_kinds = [], set()
+    for endpoint in walk():
+        kind = ADMIN_MODEL_PAGE.match(endpoint.name)
+        if kind:
+            key = kind.group(1) or "redirect"
+            if key in seen_kinds:
+                continue
+            seen_kinds.add(key)
+        chosen.append(endpoint)
+    return chosen
+
+
+def _methods(callback) -> list[str]:
+    """The unsafe methods a view takes: a class view's handlers, POST for a function view."""
+    view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if view_class is None:
+        return ["POST"]
+    taken = [m.upper() for m in ("post", "put", "patch", "delete") if hasattr(view_class, m)]
+    return taken or ["POST"]
+
+
+# A role for a URL the matrix has no entry for yet, by namespace; path parameters it does not
+# name, by parameter name (else by converter). Admin objects: an id that does not exist (an
+# admin POST to a delete page deletes; the fuzz must not).
+ROLE_BY_NAMESPACE = {"intake": "clerk_x", "workbench": "officer_p", "oversight": "admin", "apply": "citizen_a"}
+PLAUSIBLE = {
+    "number": "@live.number",
+    "check_id": "@deferred_check.pk",
+    "draft_id": "@draft.pk",
+    "code": "child-birth",
+    "department": "hrss",
+    "object_id": "999999",
+    "id": "999999",
+    "content_type_id": "1",
+    "app_label": "accounts",
+    "url": "nothing/",
+}
+BY_CONVERTER = {"int": "1", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000000", "str": "x", "path": "x"}
+PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
+
+
+def _url_and_client(endpoint, the_world):
+    from django.urls import reverse
+
+    from tests.security.matrix import MATRIX, WINDOW_TOKEN
+    from tests.security.world import client_for, resolve, start_window_session
+
+    probes = MATRIX.get(endpoint.name)
+    namespace = endpoint.name.split(":", 1)[0] if ":" in endpoint.name else ""
+    if namespace == "admin":
+        role, kwargs = "admin", {}
+    elif probes:
+        role = next((r for r in PREFERRED_ROLES if r in probes[0].allowed), "anonymous")
+        kwargs = dict(probes[0].kwargs)
+    else:
+        role, kwargs = ROLE_BY_NAMESPACE.get(namespace, "anonymous"), {}
+    for converter, name, regex_name in PARAMETER.findall(endpoint.route):
+        name = name or regex_name
+        kwargs.setdefault(name, PLAUSIBLE.get(name, BY_CONVERTER.get(converter or "str")))
+    kwargs = {key: resolve(value, the_world) for key, value in kwargs.items()}
+    client = client_for(role, the_world)
+    if kwargs.get("token") == WINDOW_TOKEN:
+        kwargs["token"] = start_window_session(client) if role == "clerk_x" else "not-this-sessions-token"
+    if "<unnamed" in endpoint.name:  # Django admin's unnamed redirects and catch-all
+        path = PARAMETER.sub(lambda m: str(kwargs[m.group(2) or m.group(3)]), endpoint.route)
+        return "/" + path.replace("^", "").replace("$", "").replace("\\Z", ""), client
+    return reverse(endpoint.name, kwargs=kwargs), client
+
+
+def _signed(url: str, method: str, body: bytes) -> dict:
+    """A department's genuine signature, for the callback URL (else it is refused unread)."""
+    from onething.processing.models import DepartmentEndpoint
+
+    department = url.rstrip("/").rsplit("/", 1)[-1]
+    endpoint = DepartmentEndpoint.objects.filter(department__code=department).first()
+    if endpoint is None or not endpoint.secret:
+        return {}
+    return signing.sign_headers(endpoint.secret, department, method, url, body)
+
+
+def _assert_answer(url: str, response, shape: str, *, expect: tuple[int, str] | None = None):
+    seen = f"{shape} {response.request['REQUEST_METHOD']} {url}: {response.status_code}"
+    assert response.status_code < 500, seen
+    if url.startswith("/api/") and response.status_code >= 400:
+        assert response["Content-Type"].startswith("application/json"), seen
+        error = json.loads(response.content)["error"]
+        assert error["code"] and error["message"] and error["message_en"], seen
+        if expect:
+            assert (response.status_code, error["code"]) == expect, seen
+
+
+@pytest.mark.parametrize("endpoint", _every_endpoint(), ids=lambda e: e.name)
+def test_deep_and_oversized_input_on_every_endpoint(world, endpoint):  # noqa: F811
+    url, client = _url_and_client(endpoint, world)
+    api = url.startswith("/api/")
+    for method in _methods(endpoint.callback):
+        deep = client.generic(method, url, DEEP, content_type="application/json", headers=_signed(url, method, DEEP))
+        _assert_answer(url, deep, "5,000 levels")
+
+        huge = client.generic(method, url, HUGE, content_type="application/json", headers=_signed(url, method, HUGE))
+        _assert_answer(url, huge, "12 MB", expect=(413, "body_too_large"))
+
+        if api:
+            field = json.dumps({"data": {"note": BIG_FIELD}, "identity": BIG_FIELD}, ensure_ascii=False).encode()
+            headers = _signed(url, method, field)
+            one = client.generic(method, url, field, content_type="application/json", headers=headers)
+            _assert_answer(url, one, "2.7 MB field", expect=(413, "body_too_large"))
+        elif not endpoint.name.startswith("admin:"):  # (Django's admin forms: their model's max_length)
+            for name in FORM_FIELDS:
+                _assert_answer(url, client.post(url, {name: BIG_FIELD}), f"2.7 MB {name}")
