@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, not a CDN
     "onething.common",
     "onething.accounts",
     "onething.catalog",
@@ -206,6 +207,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Catalogue, one-time notice (一次告知) and the services of the 一件事 engine.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The UI's scripts, styles and favicon from our own static files (drf-spectacular-sidecar,
+    # pinned in requirements.txt): no CDN, works on a network without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Applications, uploads and the data hub -------------------------------------
@@ -294,13 +300,10 @@ CSP_POLICY = os.environ.get(
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'",
 )
-# The Swagger UI of /api/docs/ is loaded from drf-spectacular's default CDN.
-_SWAGGER_CDN = "https://cdn.jsdelivr.net"
-CSP_PATH_POLICIES = {
-    "/api/docs/": f"default-src 'self'; script-src 'self' {_SWAGGER_CDN}; style-src 'self' 'unsafe-inline' "
-    f"{_SWAGGER_CDN}; img-src 'self' data: {_SWAGGER_CDN}; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; frame-ancestors 'none'",
-}
+# A path prefix may get a policy of its own here. None needs one: the Swagger UI of
+# /api/docs/ is served from our static files (drf-spectacular-sidecar) and loads its
+# start-up script as a file (?script), so the site-wide policy holds there too.
+CSP_PATH_POLICIES: dict[str, str] = {}
 CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 
 # Behind PgBouncer in transaction pooling mode (docs/operations.md, connection budget).

@@ -122,7 +122,7 @@ def test_content_security_policy_with_debug_off(production_probe):
     assert policy["script-src"] == "'self'"  # no 'unsafe-inline', no 'unsafe-eval'
     assert policy["object-src"] == "'none'"
     assert policy["frame-ancestors"] == "'none'"
-    # the API docs (Swagger UI from its CDN) load their start-up script as a file, not inline
+    # the API docs (Swagger UI from our static files) load their start-up script as a file, not inline
     assert production_probe["docs_status"] == 200
     assert "'unsafe-inline'" not in production_probe["docs_csp"].split("script-src", 1)[1].split(";")[0]
     assert not production_probe["docs_inline_script"]
