@@ -27,7 +27,10 @@ def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
-DEFAULT_SECRET_KEY = "insecure-dev-key-change-me"
+# The development defaults of the secrets are listed in onething/common/secret_policy.py,
+# with every other demo secret; DEBUG off refuses them (below, "Production").
+from onething.common.secret_policy import DEFAULT_SECRET_KEY, DEMO_DATAHUB_KEY  # noqa: E402
+
 SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
@@ -221,7 +224,7 @@ UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 VIRUS_SCANNER = os.environ.get("VIRUS_SCANNER", "onething.apply.uploads.NotScanning")
 DATAHUB_URL = os.environ.get("DATAHUB_URL", "http://127.0.0.1:8701")
-DATAHUB_KEY = os.environ.get("DATAHUB_KEY", "demo-datahub-key")
+DATAHUB_KEY = os.environ.get("DATAHUB_KEY", DEMO_DATAHUB_KEY)
 DATAHUB_CLIENT_ID = os.environ.get("DATAHUB_CLIENT_ID", "onething")
 DATAHUB_TIMEOUT = float(os.environ.get("DATAHUB_TIMEOUT", "2.0"))
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
@@ -267,13 +270,28 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "一件事 <noreply@on
 
 # --- Production: secrets, HTTPS, content security policy, health, metrics, logs ---------
 # See docs/operations.md. `make run` and the tests keep DEBUG on and need none of this.
-if not DEBUG and SECRET_KEY.strip() in {"", DEFAULT_SECRET_KEY}:
-    from django.core.exceptions import ImproperlyConfigured
+# Secrets stored in the database (department secrets) are encrypted with this key (Fernet;
+# several, comma separated, the first encrypting: onething/common/secretbox.py). With DEBUG
+# on and none set, a key derived from SECRET_KEY.
+SECRETS_ENCRYPTION_KEY = os.environ.get("SECRETS_ENCRYPTION_KEY", "").strip()
+# With DEBUG off the engine refuses to start with a missing, short or demo SECRET_KEY, the
+# demo DATAHUB_KEY or no SECRETS_ENCRYPTION_KEY (onething/common/secret_policy.py); demo
+# department secrets in the database are refused by the system check onething.E001 and at
+# the start of gunicorn and Celery (onething/common/checks.py).
+if not DEBUG:
+    from onething.common.secret_policy import settings_problems
 
-    raise ImproperlyConfigured(
-        "SECRET_KEY must be set in the environment when DEBUG is off (生产环境必须通过环境变量设置 SECRET_KEY): "
-        "generate one with python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    _problems = settings_problems(
+        secret_key=SECRET_KEY, datahub_key=DATAHUB_KEY, encryption_key=SECRETS_ENCRYPTION_KEY
     )
+    if _problems:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(" ".join(_problems))
+elif not SECRETS_ENCRYPTION_KEY:
+    from onething.common.secret_policy import derived_key
+
+    SECRETS_ENCRYPTION_KEY = derived_key(SECRET_KEY)
 
 # Cookies only over HTTPS. SECURE_COOKIES=0 only for a plain-HTTP trial or load test.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
