@@ -6,6 +6,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -27,6 +28,12 @@ def _pretty(value) -> str:
     )
 
 
+def _formfield(field, **kwargs):
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")  # Django 6's default, without its warning
+    return field.formfield(**kwargs)
+
+
 class DepartmentEndpointForm(forms.ModelForm):
     """The secrets are never shown: a new one is typed in (and becomes the current secret,
     the old one staying accepted on callbacks until retired: ``department_secret_rotate``)."""
@@ -43,6 +50,7 @@ class DepartmentEndpointForm(forms.ModelForm):
     class Meta:
         model = DepartmentEndpoint
         fields = ("department", "adapter", "base_url")
+        formfield_callback = _formfield
 
     def clean_new_secret(self) -> str:
         value = self.cleaned_data.get("new_secret", "")
@@ -66,6 +74,11 @@ class DepartmentEndpointAdmin(admin.ModelAdmin):
     list_select_related = ("department",)
     readonly_fields = ("has_secret", "has_previous_secret", "secret_rotated_at")
     actions = ["retire_previous_secrets"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField):
+            kwargs.setdefault("assume_scheme", "https")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description="已设签名密钥", boolean=True)
     def has_secret(self, endpoint: DepartmentEndpoint) -> bool:
