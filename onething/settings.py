@@ -222,6 +222,13 @@ DRAFT_LIFETIME_DAYS = int(os.environ.get("DRAFT_LIFETIME_DAYS", "30"))
 UPLOAD_ROOT = Path(os.environ.get("UPLOAD_ROOT", VAR_DIR / "uploads"))  # outside the web root
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+# Per applicant (citizen, enterprise): what they may upload within a window, and how many
+# open drafts they may hold across bundles (docs/security.md, "Secrets, storage and logs").
+UPLOAD_QUOTA_BYTES = int(os.environ.get("UPLOAD_QUOTA_BYTES", str(200 * 1024 * 1024)))
+UPLOAD_QUOTA_WINDOW_HOURS = int(os.environ.get("UPLOAD_QUOTA_WINDOW_HOURS", "24"))
+DRAFT_QUOTA = int(os.environ.get("DRAFT_QUOTA", "20"))
+# The anonymous one-time notice PDF, cached per bundle version, answers and language.
+NOTICE_PDF_CACHE_SECONDS = int(os.environ.get("NOTICE_PDF_CACHE_SECONDS", "3600"))
 VIRUS_SCANNER = os.environ.get("VIRUS_SCANNER", "onething.apply.uploads.NotScanning")
 DATAHUB_URL = os.environ.get("DATAHUB_URL", "http://127.0.0.1:8701")
 DATAHUB_KEY = os.environ.get("DATAHUB_KEY", DEMO_DATAHUB_KEY)
