@@ -288,9 +288,7 @@ SECRETS_ENCRYPTION_KEY = os.environ.get("SECRETS_ENCRYPTION_KEY", "").strip()
 if not DEBUG:
     from onething.common.secret_policy import settings_problems
 
-    _problems = settings_problems(
-        secret_key=SECRET_KEY, datahub_key=DATAHUB_KEY, encryption_key=SECRETS_ENCRYPTION_KEY
-    )
+    _problems = settings_problems(secret_key=SECRET_KEY, datahub_key=DATAHUB_KEY, encryption_key=SECRETS_ENCRYPTION_KEY)
     if _problems:
         from django.core.exceptions import ImproperlyConfigured
 

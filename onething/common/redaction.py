@@ -17,6 +17,7 @@ from services.redaction import MOBILE, RESIDENT_ID, has_personal_data, mask_pers
 
 __all__ = ["MOBILE", "RESIDENT_ID", "PersonalDataFilter", "mask_personal_data"]
 
+
 class PersonalDataFilter(logging.Filter):
     """A handler filter that rewrites a record only when it holds an ID or mobile number:
     the message (formatted with its arguments), string ``extra=`` fields, and the

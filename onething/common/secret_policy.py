@@ -87,7 +87,8 @@ def settings_problems(*, secret_key: str, datahub_key: str, encryption_key: str)
     if not encryption_key.strip():
         problems.append(
             "SECRETS_ENCRYPTION_KEY must be set when DEBUG is off (生产环境必须设置 SECRETS_ENCRYPTION_KEY): "
-            "generate one with python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'."
+            "generate one with python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'."
         )
     else:
         try:

@@ -32,7 +32,6 @@ def _box() -> MultiFernet:
     return MultiFernet([Fernet(key) for key in keys])
 
 
-
 def encrypt(text: str) -> str:
     return _box().encrypt(text.encode("utf-8")).decode("ascii")
 

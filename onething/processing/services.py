@@ -580,7 +580,10 @@ def department_secret_retire_previous(*, endpoint: DepartmentEndpoint, actor=Non
         locked.previous_secret = ""
         locked.save(update_fields=["previous_secret"])
         audit.record(
-            action="department.previous_secret_retired", actor=actor, obj=locked, after={"department": locked.department.code}
+            action="department.previous_secret_retired",
+            actor=actor,
+            obj=locked,
+            after={"department": locked.department.code},
         )
     endpoint.previous_secret = ""
     return True

@@ -35,9 +35,7 @@ def endpoint():
 
 def _raw(endpoint: DepartmentEndpoint) -> tuple[str, str]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT secret, previous_secret FROM processing_departmentendpoint WHERE id = %s", [endpoint.pk]
-        )
+        cursor.execute("SELECT secret, previous_secret FROM processing_departmentendpoint WHERE id = %s", [endpoint.pk])
         return cursor.fetchone()
 
 
@@ -78,9 +76,7 @@ def _callback(client, secret: str, department: str = "secret-dept"):
     path = reverse("api-processing-callback", args=[department])
     body = json.dumps({"event_id": secrets.token_hex(8), "idempotency_key": "none", "state": "received"}).encode()
     headers = signing.sign_headers(secret, department, "POST", path, body)
-    return client.post(
-        path, body, content_type="application/json", headers={k: v for k, v in headers.items()}
-    )
+    return client.post(path, body, content_type="application/json", headers={k: v for k, v in headers.items()})
 
 
 def test_callbacks_are_accepted_with_the_current_and_the_previous_secret_during_a_rotation(client, endpoint):
