@@ -83,7 +83,7 @@ def bare_callback(request: HttpRequest, department: str) -> JsonResponse:
 
     known = FLOOR_DEPARTMENTS.get(department, {})
     secret = known.get("secret", "")
-    problem = signature_problem(request, secret=secret, department=department, seen_nonce=_seen_nonce)
+    problem = signature_problem(request, secrets=[secret], department=department, seen_nonce=_seen_nonce)
     if not secret or problem:
         return JsonResponse({"error": problem or "unknown_department"}, status=401)
     payload = json.loads(request.body)

@@ -30,6 +30,7 @@ Exit status: 0 when the run completed (whether or not the targets were met, unle
 """
 
 import argparse
+import base64
 import contextlib
 import io
 import os
@@ -98,6 +99,10 @@ def setup_django(database_url: str) -> None:
         }
     )
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # required with DEBUG off
+    # so are a data hub key that is not the demo one and the key of the secrets at rest
+    if os.environ.get("DATAHUB_KEY", "demo-datahub-key") == "demo-datahub-key":
+        os.environ["DATAHUB_KEY"] = secrets.token_urlsafe(32)
+    os.environ.setdefault("SECRETS_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
     import django
 
     django.setup()

@@ -40,6 +40,7 @@ Exit status: 0 when the run completed (whether or not the target was met, unless
 """
 
 import argparse
+import base64
 import contextlib
 import io
 import json
@@ -67,6 +68,14 @@ BASELINE_QUEUE = "bench"
 ANSWERS = {"birth_place": "local_hospital", "married": True, "mother_insured": True}
 BUNDLE = "child-birth"
 LISTENING = re.compile(r"listening on (http://[\d.]+:\d+)")
+# The engine runs with DEBUG off, which refuses demo secrets (docs/security.md, "Secrets,
+# storage and logs"): the benchmark's data hub, departments and engine share fresh ones.
+BENCH_DATAHUB_KEY = secrets.token_urlsafe(32)
+BENCH_ENCRYPTION_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
+DEPARTMENT_CONFIG = ROOT / "services" / "department" / "departments.json"
+BENCH_DEPARTMENT_SECRETS: dict[str, str] = {
+    code: secrets.token_urlsafe(48) for code in json.loads(DEPARTMENT_CONFIG.read_text(encoding="utf-8"))["departments"]
+}
 
 
 class BenchError(Exception):
@@ -364,8 +373,13 @@ def wait_for(what: str, condition, timeout: float, machine: Machine, interval: f
 def start_departments(machine: Machine, data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {name: value for name, value in os.environ.items() if not name.startswith("DEPARTMENT_")}
+    config = json.loads(DEPARTMENT_CONFIG.read_text(encoding="utf-8"))
+    for code, department in config["departments"].items():
+        department["secret"] = BENCH_DEPARTMENT_SECRETS[code]
+    config_path = data_dir / "departments.json"
+    config_path.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
     command = [sys.executable, "-m", "services.department", "--host", "127.0.0.1", "--port", "0"]
-    command += ["--data-dir", str(data_dir), "--delay-scale", "0", "--quiet"]
+    command += ["--data-dir", str(data_dir), "--config", str(config_path), "--delay-scale", "0", "--quiet"]
     process = machine.spawn("department", command, env=env)
 
     def listening() -> str | None:
@@ -379,7 +393,7 @@ def start_datahub(machine: Machine, data_dir: Path, extra: list[str] | None = No
     """The data hub (services/datahub) with its default key; the engine registers the
     e-licences departments issue there (统一发证). ``extra``: more command-line options."""
     command = [sys.executable, "-m", "services.datahub", "--host", "127.0.0.1", "--port", "0", "--quiet"]
-    command += ["--data-dir", str(data_dir), *(extra or [])]
+    command += ["--data-dir", str(data_dir), "--key", BENCH_DATAHUB_KEY, *(extra or [])]
     env = {name: value for name, value in os.environ.items() if not name.startswith("DATAHUB_")}
     process = machine.spawn("datahub", command, env=env)
 
@@ -450,6 +464,18 @@ def prepare_catalogue() -> None:
     with contextlib.redirect_stdout(quiet):  # data migrations print what they seeded
         call_command("migrate", verbosity=0, interactive=False, stdout=quiet)
         call_command("load_demo", verbosity=0, stdout=quiet)
+    use_bench_department_secrets()
+
+
+def use_bench_department_secrets() -> None:
+    """The demo departments' endpoints get the benchmark's secrets (those of the department
+    service it started; a fresh one for a department that service does not simulate)."""
+    from onething.processing.models import DepartmentEndpoint
+
+    for endpoint in DepartmentEndpoint.objects.select_related("department"):
+        endpoint.secret = BENCH_DEPARTMENT_SECRETS.get(endpoint.department.code) or secrets.token_urlsafe(48)
+        endpoint.previous_secret = ""
+        endpoint.save(update_fields=["secret", "previous_secret"])
 
 
 def accept_cases(count: int) -> tuple[list[int], float]:
@@ -794,6 +820,8 @@ def engine_environment(
     return {
         **{name: value for name, value in os.environ.items() if not name.startswith("DATAHUB_")},
         "DATAHUB_URL": datahub_url,
+        "DATAHUB_KEY": BENCH_DATAHUB_KEY,
+        "SECRETS_ENCRYPTION_KEY": BENCH_ENCRYPTION_KEY,
         "DJANGO_SETTINGS_MODULE": "onething.settings",
         "DATABASE_URL": targets.database_url,
         "CELERY_BROKER_URL": targets.broker_url,
@@ -802,7 +830,7 @@ def engine_environment(
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
         "ONETHING_VAR_DIR": str(work_dir / "var"),
         "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(40),  # settings refuse the default one with DEBUG off
+        "SECRET_KEY": secrets.token_urlsafe(50),  # settings refuse the default one with DEBUG off
         "LOG_LEVEL": "WARNING",
         "BENCH_READY_DIR": str(ready_dir),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),

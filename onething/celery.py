@@ -4,7 +4,7 @@ filesystem transport in the embedded default (see settings.CELERY_BROKER_URL).""
 import os
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import beat_init, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onething.settings")
 
@@ -29,6 +29,24 @@ def _close_old_connections(task=None, **kwargs) -> None:
         return
 
     close_old_connections()
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_demo_secrets(sender=None, **kwargs) -> None:
+    """A worker or beat does not start, with DEBUG off, while a department endpoint holds a
+    demo secret (onething/common/checks.py). SystemExit: Celery logs and swallows ordinary
+    exceptions raised by signal handlers."""
+    if getattr(sender, "app", None) is not app:
+        return
+    from django.core.exceptions import ImproperlyConfigured
+
+    from onething.common.checks import refuse_to_start
+
+    try:
+        refuse_to_start()
+    except ImproperlyConfigured as refused:
+        raise SystemExit(str(refused)) from None
 
 
 # Log context across processes: the case number travels in the message headers

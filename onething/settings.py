@@ -27,7 +27,10 @@ def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
-DEFAULT_SECRET_KEY = "insecure-dev-key-change-me"
+# The development defaults of the secrets are listed in onething/common/secret_policy.py,
+# with every other demo secret; DEBUG off refuses them (below, "Production").
+from onething.common.secret_policy import DEFAULT_SECRET_KEY, DEMO_DATAHUB_KEY  # noqa: E402
+
 SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
@@ -45,6 +48,7 @@ INSTALLED_APPS = [
     "axes",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, not a CDN
     "onething.common",
     "onething.accounts",
     "onething.catalog",
@@ -248,6 +252,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Catalogue, one-time notice (一次告知) and the services of the 一件事 engine.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The UI's scripts, styles and favicon from our own static files (drf-spectacular-sidecar,
+    # pinned in requirements.txt): no CDN, works on a network without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Applications, uploads and the data hub -------------------------------------
@@ -255,9 +264,16 @@ DRAFT_LIFETIME_DAYS = int(os.environ.get("DRAFT_LIFETIME_DAYS", "30"))
 UPLOAD_ROOT = Path(os.environ.get("UPLOAD_ROOT", VAR_DIR / "uploads"))  # outside the web root
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+# Per applicant (citizen, enterprise): what they may upload within a window, and how many
+# open drafts they may hold across bundles (docs/security.md, "Secrets, storage and logs").
+UPLOAD_QUOTA_BYTES = int(os.environ.get("UPLOAD_QUOTA_BYTES", str(200 * 1024 * 1024)))
+UPLOAD_QUOTA_WINDOW_HOURS = int(os.environ.get("UPLOAD_QUOTA_WINDOW_HOURS", "24"))
+DRAFT_QUOTA = int(os.environ.get("DRAFT_QUOTA", "20"))
+# The anonymous one-time notice PDF, cached per bundle version, answers and language.
+NOTICE_PDF_CACHE_SECONDS = int(os.environ.get("NOTICE_PDF_CACHE_SECONDS", "3600"))
 VIRUS_SCANNER = os.environ.get("VIRUS_SCANNER", "onething.apply.uploads.NotScanning")
 DATAHUB_URL = os.environ.get("DATAHUB_URL", "http://127.0.0.1:8701")
-DATAHUB_KEY = os.environ.get("DATAHUB_KEY", "demo-datahub-key")
+DATAHUB_KEY = os.environ.get("DATAHUB_KEY", DEMO_DATAHUB_KEY)
 DATAHUB_CLIENT_ID = os.environ.get("DATAHUB_CLIENT_ID", "onething")
 DATAHUB_TIMEOUT = float(os.environ.get("DATAHUB_TIMEOUT", "2.0"))
 
@@ -339,13 +355,26 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "一件事 <noreply@on
 
 # --- Production: secrets, HTTPS, content security policy, health, metrics, logs ---------
 # See docs/operations.md. `make run` and the tests keep DEBUG on and need none of this.
-if not DEBUG and SECRET_KEY.strip() in {"", DEFAULT_SECRET_KEY}:
-    from django.core.exceptions import ImproperlyConfigured
+# Secrets stored in the database (department secrets) are encrypted with this key (Fernet;
+# several, comma separated, the first encrypting: onething/common/secretbox.py). With DEBUG
+# on and none set, a key derived from SECRET_KEY.
+SECRETS_ENCRYPTION_KEY = os.environ.get("SECRETS_ENCRYPTION_KEY", "").strip()
+# With DEBUG off the engine refuses to start with a missing, short or demo SECRET_KEY, the
+# demo DATAHUB_KEY or no SECRETS_ENCRYPTION_KEY (onething/common/secret_policy.py); demo
+# department secrets in the database are refused by the system check onething.E001 and at
+# the start of gunicorn and Celery (onething/common/checks.py).
+if not DEBUG:
+    from onething.common.secret_policy import settings_problems
 
-    raise ImproperlyConfigured(
-        "SECRET_KEY must be set in the environment when DEBUG is off (生产环境必须通过环境变量设置 SECRET_KEY): "
-        "generate one with python -c 'import secrets; print(secrets.token_urlsafe(50))'."
-    )
+    _problems = settings_problems(secret_key=SECRET_KEY, datahub_key=DATAHUB_KEY, encryption_key=SECRETS_ENCRYPTION_KEY)
+    if _problems:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(" ".join(_problems))
+elif not SECRETS_ENCRYPTION_KEY:
+    from onething.common.secret_policy import derived_key
+
+    SECRETS_ENCRYPTION_KEY = derived_key(SECRET_KEY)
 
 # Cookies only over HTTPS. SECURE_COOKIES=0 only for a plain-HTTP trial or load test.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
@@ -372,13 +401,10 @@ CSP_POLICY = os.environ.get(
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'",
 )
-# The Swagger UI of /api/docs/ is loaded from drf-spectacular's default CDN.
-_SWAGGER_CDN = "https://cdn.jsdelivr.net"
-CSP_PATH_POLICIES = {
-    "/api/docs/": f"default-src 'self'; script-src 'self' {_SWAGGER_CDN}; style-src 'self' 'unsafe-inline' "
-    f"{_SWAGGER_CDN}; img-src 'self' data: {_SWAGGER_CDN}; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; frame-ancestors 'none'",
-}
+# A path prefix may get a policy of its own here. None needs one: the Swagger UI of
+# /api/docs/ is served from our static files (drf-spectacular-sidecar) and loads its
+# start-up script as a file (?script), so the site-wide policy holds there too.
+CSP_PATH_POLICIES: dict[str, str] = {}
 CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 
 # Behind PgBouncer in transaction pooling mode (docs/operations.md, connection budget).

@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import FrameType
 from typing import Any
 
+from services.redaction import mask_identifiers
+
 MAX_BODY_BYTES = 1024 * 1024
 DRAIN_LIMIT_BYTES = 8 * MAX_BODY_BYTES
 
@@ -151,8 +153,10 @@ class JsonApiHandler(BaseHTTPRequestHandler):
         self._send(JsonReply(code, payload))
 
     def log_message(self, format: str, *args: Any) -> None:
+        """The access log (and the stdlib's error lines, which quote the request line): ID
+        numbers, mobile numbers and credit codes in paths and query strings are masked."""
         if not self.server.quiet:
-            sys.stderr.write(f"{self.log_name} {self.address_string()} {format % args}\n")
+            sys.stderr.write(f"{self.log_name} {self.address_string()} {mask_identifiers(format % args)}\n")
 
 
 @dataclass

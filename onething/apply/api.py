@@ -176,7 +176,8 @@ class DraftListView(APIView):
         description=(
             "If I already have an open draft of the bundle's published version, that draft is "
             "returned as it is (200, `resumed: true`, whatever its situation answers); to start "
-            "over, DELETE it and POST again. Otherwise a new draft (201, `resumed: false`)."
+            "over, DELETE it and POST again. Otherwise a new draft (201, `resumed: false`); 409 "
+            "`draft_quota_exceeded` when I hold DRAFT_QUOTA open drafts already (across bundles)."
         ),
         request=DraftCreateSerializer,
         responses={
@@ -185,6 +186,7 @@ class DraftListView(APIView):
             400: ErrorSerializer,
             403: FORBIDDEN,
             404: ErrorSerializer,
+            409: ErrorSerializer,
         },
     )
     def post(self, request: Request) -> Response:
@@ -194,9 +196,14 @@ class DraftListView(APIView):
                 code="invalid_request", message="请求格式错误", message_en="malformed request", details=[body.errors]
             )
         version = published_or_404(body.validated_data["bundle"])
-        opened = services.draft_open(
-            applicant=request.user, version=version, raw_answers=body.validated_data["answers"]
-        )
+        try:
+            opened = services.draft_open(
+                applicant=request.user, version=version, raw_answers=body.validated_data["answers"]
+            )
+        except services.DraftQuotaExceeded as exceeded:
+            raise BilingualAPIError(
+                code=exceeded.code, message=exceeded.message, message_en=exceeded.message_en, status_code=409
+            ) from None
         return Response(
             DraftSerializer(opened.draft).data | {"resumed": opened.resumed},
             status=status.HTTP_200_OK if opened.resumed else status.HTTP_201_CREATED,

@@ -53,8 +53,31 @@ def _expiry():
     return timezone.now() + timedelta(days=settings.DRAFT_LIFETIME_DAYS)
 
 
-def draft_start(*, applicant, version: BundleVersion, raw_answers: dict) -> Draft:
-    """Open a draft for a bundle and situation, prefilled from government data."""
+class DraftQuotaExceeded(Exception):
+    """The applicant holds ``settings.DRAFT_QUOTA`` open drafts already (across bundles)."""
+
+    code = "draft_quota_exceeded"
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.message = f"您未提交的草稿已达 {limit} 份，请先提交或删除不需要的草稿"
+        self.message_en = f"you have {limit} open drafts already; submit or delete one first"
+        super().__init__(self.message_en)
+
+
+def _check_draft_quota(*, applicant, replacing: Draft | None) -> None:
+    open_drafts = selectors.drafts_of(user=applicant)
+    if replacing is not None:
+        open_drafts = open_drafts.exclude(pk=replacing.pk)
+    if open_drafts.count() >= settings.DRAFT_QUOTA:
+        raise DraftQuotaExceeded(settings.DRAFT_QUOTA)
+
+
+def draft_start(*, applicant, version: BundleVersion, raw_answers: dict, replacing: Draft | None = None) -> Draft:
+    """Open a draft for a bundle and situation, prefilled from government data.
+    DraftQuotaExceeded when the applicant holds ``DRAFT_QUOTA`` open drafts (not counting
+    ``replacing``, the draft a restart deletes)."""
+    _check_draft_quota(applicant=applicant, replacing=replacing)
     compiled = selectors.compiled_for(version=version)
     answers, errors = situations.check_answers(compiled.questions, raw_answers)
     if errors:
@@ -153,7 +176,7 @@ def draft_open(*, applicant, version: BundleVersion, raw_answers: dict) -> OpenR
 def draft_restart(*, draft: Draft, raw_answers: dict) -> Draft:
     """Start over: a new draft for the same bundle version with these answers, then the
     old open draft is deleted (if the answers are invalid, nothing changes)."""
-    fresh = draft_start(applicant=draft.applicant, version=draft.version, raw_answers=raw_answers)
+    fresh = draft_start(applicant=draft.applicant, version=draft.version, raw_answers=raw_answers, replacing=draft)
     draft_delete(applicant=draft.applicant, draft=draft)
     return fresh
 

@@ -141,6 +141,9 @@ class UploadCreateView(APIView):
             201: UploadCreatedSerializer,
             400: ErrorSerializer,
             403: OpenApiResponse(ErrorSerializer, description="not logged in 未登录"),
+            429: OpenApiResponse(
+                ErrorSerializer, description="upload_quota_exceeded: over UPLOAD_QUOTA_BYTES within the window"
+            ),
             503: ErrorSerializer,
         },
     )

@@ -28,11 +28,14 @@ import secrets
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from onething.apply.models import Upload
@@ -173,6 +176,27 @@ def too_large_error(*, limit: int) -> UploadRejected:
     )
 
 
+QUOTA_ROLES = {"citizen", "enterprise"}  # staff upload in office (certificates, window intake)
+
+
+def check_quota(*, owner: AbstractBaseUser, adding: int) -> None:
+    """Refuse an applicant's upload that would take what they uploaded within the last
+    ``UPLOAD_QUOTA_WINDOW_HOURS`` over ``UPLOAD_QUOTA_BYTES`` (429, bilingual)."""
+    if getattr(owner, "role", None) not in QUOTA_ROLES:
+        return
+    since = timezone.now() - timedelta(hours=settings.UPLOAD_QUOTA_WINDOW_HOURS)
+    used = Upload.objects.filter(owner=owner, created_at__gte=since).aggregate(total=Sum("size"))["total"] or 0
+    if used + adding > settings.UPLOAD_QUOTA_BYTES:
+        zh, en = _size_text(int(settings.UPLOAD_QUOTA_BYTES))
+        hours = settings.UPLOAD_QUOTA_WINDOW_HOURS
+        raise UploadRejected(
+            code="upload_quota_exceeded",
+            message=f"{hours} 小时内上传的文件合计不能超过 {zh}，请稍后再试",
+            message_en=f"uploads within {hours} hours may not exceed {en} in total; please try again later",
+            status_code=429,
+        )
+
+
 def _read_limited(*, file: Readable, limit: int) -> bytes:
     """Read at most ``limit + 1`` bytes: one byte over is enough to know the file is too
     large, and a huge upload is never loaded. A declared size (Django's
@@ -293,13 +317,15 @@ def upload_create(*, owner: AbstractBaseUser, file: Readable) -> Upload:
     """Accept one file from ``owner``: read (bounded), sniff, scan, store, record.
 
     Raises :class:`UploadRejected` with bilingual messages when the file is empty, too
-    large, not a PDF/JPEG/PNG, or fails the virus scan; nothing is stored then. If the
+    large, over the applicant's quota (:func:`check_quota`), not a PDF/JPEG/PNG, or fails
+    the virus scan; nothing is stored then. If the
     database row cannot be written the stored file is removed again. (A row rolled back
     later by an enclosing transaction leaves an orphan file with no row; it is
     unreachable, since files are served only through a row.)
     """
     try:
         data = _read_limited(file=file, limit=int(settings.UPLOAD_MAX_BYTES))
+        check_quota(owner=owner, adding=len(data))
         content_type = sniff_content_type(data=data)
         check_complete(data=data, content_type=content_type)
         scanner_name = _scan(data=data)

@@ -62,6 +62,9 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
     except InvalidAnswers:
         messages.error(request, _("请先回答情形问题"))
         return redirect("notice:bundle", code=code)
+    except services.DraftQuotaExceeded as exceeded:
+        messages.error(request, pick(exceeded.message, exceeded.message_en))
+        return redirect("apply:my")
     return redirect("apply:draft", draft_id=draft.pk)
 
 

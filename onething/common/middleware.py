@@ -105,7 +105,7 @@ request_finished.connect(_clear_request_context, dispatch_uid="onething-clear-lo
 
 class ContentSecurityPolicyMiddleware:
     """Content-Security-Policy on every response (settings.CSP_POLICY; a path prefix in
-    settings.CSP_PATH_POLICIES gets its own, e.g. the Swagger UI loaded from a CDN).
+    settings.CSP_PATH_POLICIES gets its own, should a page ever need one).
     Scripts only from files ('self'): no inline script or event-handler attribute works.
     Styles allow 'unsafe-inline' (see docs/operations.md, "Content security policy").
     settings.CSP_REPORT_ONLY sends it as Content-Security-Policy-Report-Only instead."""

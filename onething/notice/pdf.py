@@ -1,6 +1,12 @@
 """The one-time notice as a printable A4 PDF with embedded Chinese font."""
 
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from reportlab.platypus import Paragraph, Spacer
 
@@ -8,6 +14,22 @@ from onething.common import pdf
 from onething.common.i18n import pick
 from onething.notice import presentation
 from onething.notice.engine import CompiledBundle, Notice
+
+
+def cached_notice_pdf(*, version, compiled: CompiledBundle, notice: Notice) -> bytes:
+    """The notice PDF, rendered once per bundle version, answers and language and kept for
+    ``NOTICE_PDF_CACHE_SECONDS`` (rendering costs about a quarter of a second of CPU, and
+    the page is public). The answers are the checked ones, in canonical JSON: two queries
+    meaning the same thing share one entry. Its footer says when it was generated."""
+    answers = json.dumps(notice.answers, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    digest = hashlib.sha256(answers.encode("utf-8")).hexdigest()
+    published = version.published_at.timestamp() if version.published_at else 0  # a published version never changes
+    key = f"notice-pdf:{version.pk}:{published}:{get_language() or settings.LANGUAGE_CODE}:{digest}"
+    document = cache.get(key)
+    if document is None:
+        document = notice_pdf(compiled=compiled, notice=notice)
+        cache.set(key, document, settings.NOTICE_PDF_CACHE_SECONDS)
+    return document
 
 
 def notice_pdf(*, compiled: CompiledBundle, notice: Notice) -> bytes:

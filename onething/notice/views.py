@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from onething.catalog import selectors as catalog_selectors
 from onething.catalog.models import BundleVersion
 from onething.notice import presentation, selectors
-from onething.notice.pdf import notice_pdf
+from onething.notice.pdf import cached_notice_pdf
 
 
 def _published(code: str) -> BundleVersion:
@@ -92,6 +92,7 @@ def notice_pdf_download(request: HttpRequest, code: str) -> HttpResponse:
     compiled, notice, error_response = _notice_or_errors(request, version)
     if error_response:
         return error_response
-    response = HttpResponse(notice_pdf(compiled=compiled, notice=notice), content_type="application/pdf")
+    document = cached_notice_pdf(version=version, compiled=compiled, notice=notice)
+    response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="notice-{code}.pdf"'
     return response

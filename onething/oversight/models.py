@@ -1,6 +1,7 @@
 """The audit trail. Append-only: the model and its querysets refuse updates and deletes,
-nothing in the application offers them, and on PostgreSQL a trigger refuses them as well
-(migration 0003). A user who acted cannot be deleted (PROTECT): deactivate them instead."""
+nothing in the application offers them, and triggers refuse them as well (PostgreSQL:
+migration 0003; SQLite: migration 0004, onething/oversight/append_only.py). A user who
+acted cannot be deleted (PROTECT): deactivate them instead."""
 
 from django.conf import settings
 from django.db import models

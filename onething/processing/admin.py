@@ -4,7 +4,9 @@ and the department callbacks as received."""
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -26,16 +28,78 @@ def _pretty(value) -> str:
     )
 
 
+def _formfield(field, **kwargs):
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")  # Django 6's default, without its warning
+    return field.formfield(**kwargs)
+
+
+class DepartmentEndpointForm(forms.ModelForm):
+    """The secrets are never shown: a new one is typed in (and becomes the current secret,
+    the old one staying accepted on callbacks until retired: ``department_secret_rotate``)."""
+
+    new_secret = forms.CharField(
+        label="新签名密钥 / new secret",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="留空则不变；填写后原密钥在轮换期间仍被接受（见“停用上一密钥”）。"
+        " Leave empty to keep the secret; the old one stays accepted until retired.",
+    )
+
+    class Meta:
+        model = DepartmentEndpoint
+        fields = ("department", "adapter", "base_url")
+        formfield_callback = _formfield
+
+    def clean_new_secret(self) -> str:
+        value = self.cleaned_data.get("new_secret", "")
+        if value:
+            from onething.common.secret_policy import is_demo_secret
+
+            if len(value) < services.SECRET_MIN_LENGTH or is_demo_secret(value):
+                raise forms.ValidationError(
+                    f"至少 {services.SECRET_MIN_LENGTH} 个字符且不得为演示值 / "
+                    f"at least {services.SECRET_MIN_LENGTH} characters, not a demo value"
+                )
+        return value
+
+
 @admin.register(DepartmentEndpoint)
 class DepartmentEndpointAdmin(admin.ModelAdmin):
-    list_display = ("department", "adapter", "base_url", "has_secret")
+    form = DepartmentEndpointForm
+    list_display = ("department", "adapter", "base_url", "has_secret", "has_previous_secret", "secret_rotated_at")
     list_filter = ("adapter",)
     search_fields = ("department__code", "department__name", "base_url")
     list_select_related = ("department",)
+    readonly_fields = ("has_secret", "has_previous_secret", "secret_rotated_at")
+    actions = ["retire_previous_secrets"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField):
+            kwargs.setdefault("assume_scheme", "https")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description="已设签名密钥", boolean=True)
     def has_secret(self, endpoint: DepartmentEndpoint) -> bool:
         return bool(endpoint.secret)
+
+    @admin.display(description="轮换中（仍接受上一密钥）", boolean=True)
+    def has_previous_secret(self, endpoint: DepartmentEndpoint) -> bool:
+        return bool(endpoint.previous_secret)
+
+    def save_model(self, request: HttpRequest, obj: DepartmentEndpoint, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        new_secret = form.cleaned_data.get("new_secret")
+        if new_secret and new_secret != obj.secret:
+            services.department_secret_rotate(endpoint=obj, new_secret=new_secret, actor=request.user)
+
+    @admin.action(description="停用上一签名密钥（结束轮换） / retire the previous secret")
+    def retire_previous_secrets(self, request: HttpRequest, queryset: QuerySet) -> None:
+        retired = sum(
+            services.department_secret_retire_previous(endpoint=endpoint, actor=request.user) for endpoint in queryset
+        )
+        self.message_user(request, f"已停用 {retired} 个上一签名密钥", messages.SUCCESS)
 
 
 @admin.register(Officer)

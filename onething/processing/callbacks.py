@@ -9,6 +9,7 @@ refused with 401, logged and audited.
 import contextlib
 import json
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -60,21 +61,27 @@ def _one_statement():
 
 
 def signature_problem(
-    request: HttpRequest, *, secret: str, department: str, seen_nonce: signing.SeenNonce
+    request: HttpRequest, *, secrets: Sequence[str], department: str, seen_nonce: signing.SeenNonce
 ) -> str | None:
     """The protocol's check of a signed callback (docs/department-protocol.md): None if it is
-    genuine and fresh, else the error code. ``seen_nonce`` remembers nonces (the engine: in
-    its database)."""
-    return signing.verify(
-        secret,
-        request.headers,
-        "POST",
-        request.get_full_path(),
-        request.body,
-        seen_nonce,
-        department=department,
-        max_skew=settings.CALLBACK_REPLAY_WINDOW_SECONDS,
-    )
+    genuine and fresh, else the error code. ``secrets``: the department's current secret and,
+    during a rotation, its previous one; a signature under either is genuine. ``seen_nonce``
+    remembers nonces (the engine: in its database); it is asked once, for a good signature."""
+    problem = "missing_signature"
+    for secret in secrets:
+        problem = signing.verify(
+            secret,
+            request.headers,
+            "POST",
+            request.get_full_path(),
+            request.body,
+            seen_nonce,
+            department=department,
+            max_skew=settings.CALLBACK_REPLAY_WINDOW_SECONDS,
+        )
+        if problem != "bad_signature":  # genuine, or wrong whatever the secret
+            return problem
+    return problem
 
 
 @csrf_exempt
@@ -93,7 +100,9 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
         return _refused(
             request, department, 415, "unsupported_media_type", "回调须为 JSON", "callbacks are application/json"
         )
-    problem = signature_problem(request, secret=endpoint.secret, department=department, seen_nonce=seen_nonce)
+    problem = signature_problem(
+        request, secrets=endpoint.accepted_secrets(), department=department, seen_nonce=seen_nonce
+    )
     if problem:
         log.warning("refused callback from %s: %s (%s)", department, problem, request.META.get("REMOTE_ADDR"))
         audit.record(action="callback.refused", note=f"{department}: {problem}")

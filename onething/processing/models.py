@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from onething.common.fields import EncryptedTextField
+
 
 class DepartmentEndpoint(models.Model):
     """How the engine reaches a department: its own system over HTTP, or the engine's
@@ -18,7 +20,12 @@ class DepartmentEndpoint(models.Model):
     )
     adapter = models.CharField(_("对接方式"), max_length=16, choices=Adapter.choices, default=Adapter.WORKBENCH)
     base_url = models.URLField(_("系统地址"), blank=True)
-    secret = models.CharField(_("签名密钥"), max_length=200, blank=True)
+    # The shared HMAC secret (docs/department-protocol.md), encrypted at rest. During a
+    # rotation the previous one is accepted on callbacks too; requests are signed with the
+    # current one (``manage.py rotate_department_secret``).
+    secret = EncryptedTextField(_("签名密钥"), blank=True)
+    previous_secret = EncryptedTextField(_("上一签名密钥（轮换期间仍接受）"), blank=True, default="")
+    secret_rotated_at = models.DateTimeField(_("密钥轮换时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("部门对接")
@@ -26,6 +33,10 @@ class DepartmentEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} · {self.get_adapter_display()}"
+
+    def accepted_secrets(self) -> list[str]:
+        """The secrets a callback may be signed with: the current one, then the previous."""
+        return [secret for secret in (self.secret, self.previous_secret) if secret]
 
 
 class Officer(models.Model):

@@ -8,6 +8,7 @@ concludes siblings, so two results arriving at once cannot both miss the last st
 
 import logging
 import random
+import secrets
 import uuid
 from contextlib import nullcontext
 from datetime import date, timedelta
@@ -24,7 +25,7 @@ from onething.oversight import audit
 from onething.processing import transitions
 from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.errors import PermanentDispatchError, TransientDispatchError
-from onething.processing.models import FINAL_STATES, ItemCase
+from onething.processing.models import FINAL_STATES, DepartmentEndpoint, ItemCase
 from onething.processing.selectors import adapter_for, callback_url
 
 log = logging.getLogger(__name__)
@@ -529,3 +530,60 @@ def _notify_concluded(case: Case, item_cases: list[ItemCase], all_approved: bool
         dedup_key=f"case-concluded:{case.number}",
         case_number=case.number,
     )
+
+
+# --- Department secrets: rotation (docs/department-protocol.md, "Rotating a secret") --------
+
+SECRET_MIN_LENGTH = 32
+
+
+class SecretRefused(ValueError):
+    """A new department secret that is too short or a demo value."""
+
+
+def department_secret_rotate(*, endpoint: DepartmentEndpoint, new_secret: str | None = None, actor=None) -> str:
+    """Make ``new_secret`` (or a freshly generated one) the department's current secret; the
+    current one becomes the previous, still accepted on callbacks until retired. Requests to
+    the department are signed with the new one from now on. Returns the new secret."""
+    from onething.common.secret_policy import is_demo_secret
+
+    new_secret = (new_secret or "").strip() or secrets.token_urlsafe(48)
+    if len(new_secret) < SECRET_MIN_LENGTH or is_demo_secret(new_secret):
+        raise SecretRefused(
+            f"新签名密钥至少 {SECRET_MIN_LENGTH} 个字符且不得为演示值 / "
+            f"the new secret must have at least {SECRET_MIN_LENGTH} characters and not be a demo value"
+        )
+    with transaction.atomic():
+        locked = DepartmentEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if new_secret == locked.secret:
+            raise SecretRefused("新签名密钥与当前密钥相同 / the new secret equals the current one")
+        locked.previous_secret, locked.secret = locked.secret, new_secret
+        locked.secret_rotated_at = timezone.now()
+        locked.save(update_fields=["secret", "previous_secret", "secret_rotated_at"])
+        audit.record(
+            action="department.secret_rotated",
+            actor=actor,
+            obj=locked,
+            after={"department": locked.department.code, "previous_accepted": bool(locked.previous_secret)},
+        )
+    endpoint.secret, endpoint.previous_secret = locked.secret, locked.previous_secret
+    endpoint.secret_rotated_at = locked.secret_rotated_at
+    return new_secret
+
+
+def department_secret_retire_previous(*, endpoint: DepartmentEndpoint, actor=None) -> bool:
+    """End a rotation: the previous secret is no longer accepted. False if there was none."""
+    with transaction.atomic():
+        locked = DepartmentEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if not locked.previous_secret:
+            return False
+        locked.previous_secret = ""
+        locked.save(update_fields=["previous_secret"])
+        audit.record(
+            action="department.previous_secret_retired",
+            actor=actor,
+            obj=locked,
+            after={"department": locked.department.code},
+        )
+    endpoint.previous_secret = ""
+    return True

@@ -29,8 +29,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 pytestmark = pytest.mark.django_db
 
 # statements per call (see the module docstring); DRAFT includes the look-up of an open
-# draft to resume, SUBMIT the delivery choice recorded from the form and its audit event
-NOTICE, DRAFT, PATCH, ATTACH, SUBMIT, CLERK_VIEW, ACCEPT = 1, 5, 4, 5, 22, 7, 32
+# draft to resume and the count of open drafts against DRAFT_QUOTA, SUBMIT the delivery
+# choice recorded from the form and its audit event
+NOTICE, DRAFT, PATCH, ATTACH, SUBMIT, CLERK_VIEW, ACCEPT = 1, 6, 4, 5, 22, 7, 32
 
 
 def json_post(client, url, body):

@@ -15,17 +15,31 @@ ROOT = Path(__file__).resolve().parents[2]
 # Warnings of `check --deploy` that are decisions documented in docs/operations.md:
 # W008 SECURE_SSL_REDIRECT off (the TLS proxy redirects), W021 no HSTS preload.
 DOCUMENTED_DEPLOY_WARNINGS = {"security.W008", "security.W021"}
+FERNET_KEY = "x2xRNU1qIe2hHVK4lFnmX7fCnIRZyy4U0BDcwYzTHho="  # a test key (secrets encrypted at rest)
 
 
-def run(code_or_args, *, tmp_path, **env) -> subprocess.CompletedProcess:
+def run(code_or_args, *, tmp_path, **env: str | None) -> subprocess.CompletedProcess:
+    """A fresh interpreter; an env value None leaves the variable unset."""
     environment = {
         key: value
         for key, value in os.environ.items()
         # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests in this process, an error for --deploy
         if key
-        not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "CELERY_BROKER_URL", "LOG_FORMAT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        not in {
+            "SECRET_KEY",
+            "DEBUG",
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "LOG_FORMAT",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "DATAHUB_KEY",
+            "SECRETS_ENCRYPTION_KEY",
+        }
     }
+    # the other secrets a production start needs (tests/security/test_startup_refusal.py)
+    environment.update(DATAHUB_KEY=secrets.token_urlsafe(32), SECRETS_ENCRYPTION_KEY=FERNET_KEY)
     environment.update(DJANGO_SETTINGS_MODULE="onething.settings", ONETHING_VAR_DIR=str(tmp_path), **env)
+    environment = {key: value for key, value in environment.items() if value is not None}
     args = [sys.executable, "-c", code_or_args] if isinstance(code_or_args, str) else [sys.executable, *code_or_args]
     return subprocess.run(args, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
 
@@ -122,7 +136,7 @@ def test_content_security_policy_with_debug_off(production_probe):
     assert policy["script-src"] == "'self'"  # no 'unsafe-inline', no 'unsafe-eval'
     assert policy["object-src"] == "'none'"
     assert policy["frame-ancestors"] == "'none'"
-    # the API docs (Swagger UI from its CDN) load their start-up script as a file, not inline
+    # the API docs (Swagger UI from our static files) load their start-up script as a file, not inline
     assert production_probe["docs_status"] == 200
     assert "'unsafe-inline'" not in production_probe["docs_csp"].split("script-src", 1)[1].split(";")[0]
     assert not production_probe["docs_inline_script"]
