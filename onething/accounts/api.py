@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.middleware.csrf import get_token
@@ -239,7 +238,7 @@ class SignUpVerifyView(AccountsAPIView):
             raise SignUpThrottledError(throttled) from None
         except services.SignUpError as refused:
             raise _refused(refused) from None
-        auth_login(request._request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        auth_login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
         return Response(_profile(user), status=status.HTTP_201_CREATED)
 
 

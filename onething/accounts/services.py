@@ -352,19 +352,30 @@ def sign_up_start(
     return SignUpStarted(token=token, expires_at=expires_at)
 
 
-def _send_code(*, challenge: SignupChallenge, code: str) -> None:
+def _sms_to_hub_mobile(*, challenge: SignupChallenge, kind: str, subject: str, body: str) -> None:
+    """An SMS about a sign-up to the mobile the data hub holds (never to a typed number),
+    through the notification channels; once per challenge and kind."""
     from onething.notifications.services import notify
 
     notify(
         recipient=None,
+        subject=subject,
+        body=body,
+        dedup_key=f"signup-{kind}:{challenge.pk}:{challenge.token_hash[:16]}",
+        channels=("sms",),
+        addresses={"sms": challenge.mobile},
+    )
+
+
+def _send_code(*, challenge: SignupChallenge, code: str) -> None:
+    _sms_to_hub_mobile(
+        challenge=challenge,
+        kind="code",
         subject="注册验证码",
         body=(
             f"【一件事】您的注册验证码为 {code}，{int(CODE_LIFETIME.total_seconds() // 60)} 分钟内有效。"
             "请勿告诉他人；如非本人操作，请忽略本短信。"
         ),
-        dedup_key=f"signup-code:{challenge.pk}:{challenge.token_hash[:16]}",
-        channels=("sms",),
-        addresses={"sms": challenge.mobile},
     )
 
 
@@ -382,28 +393,20 @@ def _too_like_the_mobile(password: str, mobile: str | None) -> bool:
 
 
 def _send_weak_password(*, challenge: SignupChallenge) -> None:
-    from onething.notifications.services import notify
-
-    notify(
-        recipient=None,
+    _sms_to_hub_mobile(
+        challenge=challenge,
+        kind="weak",
         subject="注册提醒",
         body="【一件事】您设置的密码与本手机号码太相似，未发送验证码；请重新注册并换一个密码。如非本人操作，请忽略本短信。",
-        dedup_key=f"signup-weak:{challenge.pk}:{challenge.token_hash[:16]}",
-        channels=("sms",),
-        addresses={"sms": challenge.mobile},
     )
 
 
 def _send_already_registered(*, challenge: SignupChallenge) -> None:
-    from onething.notifications.services import notify
-
-    notify(
-        recipient=None,
+    _sms_to_hub_mobile(
+        challenge=challenge,
+        kind="registered",
         subject="注册提醒",
         body="【一件事】有人使用您的证件申请注册，该证件已有账号，请直接登录；如非本人操作，请忽略本短信。",
-        dedup_key=f"signup-registered:{challenge.pk}:{challenge.token_hash[:16]}",
-        channels=("sms",),
-        addresses={"sms": challenge.mobile},
     )
 
 

@@ -109,7 +109,7 @@ def signup_verify(request: HttpRequest) -> HttpResponse:
                     request.session.pop(SIGNUP_SESSION_KEY, None)
             else:
                 request.session.pop(SIGNUP_SESSION_KEY, None)
-                auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+                auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 return HttpResponseRedirect(safe_next(request))
         else:
             status = 400

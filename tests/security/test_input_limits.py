@@ -208,10 +208,15 @@ def test_one_rule_for_identifiers_full_width_becomes_ascii_other_scripts_are_ref
 
 def test_sign_up_and_log_in_with_a_full_width_id(client, datahub_settings, caplog):
     typed = demo.CITIZEN.id_number.translate(FULL_WIDTH)
-    body = {"id_number": typed, "full_name": demo.CITIZEN.name, "mobile": demo.CITIZEN.mobile, "password": "Pw-2026!x"}
+    from tests.accounts.conftest import code_sent_to
+
+    body = {"id_number": typed, "full_name": demo.CITIZEN.name, "password": "Pw-2026!x"}
     with caplog.at_level(logging.INFO):
-        signed_up = client.post("/api/accounts/signup/", body, content_type="application/json")
-    assert signed_up.status_code == 201, signed_up.content  # old: 503 verification_unavailable
+        started = client.post("/api/accounts/signup/", body, content_type="application/json")
+        assert started.status_code == 202, started.content  # old: 503 verification_unavailable
+        verify = {"token": started.json()["token"], "code": code_sent_to(demo.CITIZEN.mobile)}
+        signed_up = client.post("/api/accounts/signup/verify/", verify, content_type="application/json")
+    assert signed_up.status_code == 201, signed_up.content
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # old: an ERROR anyone could cause
     user = User.objects.get()
     assert user.id_number == user.username == demo.CITIZEN.id_number  # stored as ASCII
