@@ -422,7 +422,10 @@ def start_web(
     command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"]
     command += ["--workers", str(workers), "--log-level", "warning"]
     process = machine.spawn(name, command)
-    wait_for("the engine's web server", lambda: _answers(f"http://127.0.0.1:{port}/"), 60, machine, 0.2)
+    # the engine is probed on a JSON page: its HTML pages need collectstatic's manifest with DEBUG off,
+    # and a probe of one would log a 500 each time
+    probe = "/api/bundles/" if app == "onething.wsgi" else "/"
+    wait_for("the engine's web server", lambda: _answers(f"http://127.0.0.1:{port}{probe}"), 60, machine, 0.2)
     return process
 
 
