@@ -117,3 +117,16 @@ def wired_demo(db, settings, live_departments, datahub_settings):
     settings.DEPARTMENT_SERVICE_URL = live_departments.url
     call_command("load_demo", verbosity=0)
     return live_departments
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of this test's own on a free port (tests/redis_server.py), stopped after
+    it: for tests that restart or flush Redis, never the shared one."""
+    from tests.redis_server import REDIS_SERVER, RedisServer
+
+    if REDIS_SERVER is None:
+        pytest.skip("needs the redis-server binary")
+    server = RedisServer(tmp_path / "redis")
+    yield server
+    server.stop()
