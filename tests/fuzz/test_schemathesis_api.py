@@ -4,8 +4,9 @@ and every status is one the operation documents.
 
 The schema is loaded once per session; every operation is fuzzed for every role with a
 small, derandomized number of examples (EXAMPLES, set by the Hypothesis profile:
-tests/profiles.py) so the file runs in CI in a few minutes. Session authentication: the role logs in through Django's test client and its
-session cookie, CSRF cookie and ``X-CSRFToken`` header go with every generated request.
+tests/profiles.py) so the file runs in CI in a few minutes. Session authentication: the
+role logs in through Django's test client and its session cookie, CSRF cookie and
+``X-CSRFToken`` header go with every generated request.
 Half of the generated path parameters are swapped for objects that exist (a published
 bundle, the citizen's draft, a case of the clerk's centre) so that the generated bodies
 reach the business rules instead of stopping at 404.
