@@ -186,33 +186,35 @@ def test_worker_killed_in_the_middle_of_dispatching(e2e):
 
 
 @contextmanager
-def broker_at(settings, url: str):
+def broker_at(settings, monkeypatch, url: str):
     """This process's Celery app (which publishes the dispatches) and the workers started
-    in the block use the broker at ``url``; the app's connection pools are rebuilt."""
+    in the block use the broker at ``url``. Celery reads CELERY_BROKER_URL from the
+    environment before its configuration, so both change; the app then takes connections
+    from kombu's pool for ``url`` (the pools of the shared broker stay open)."""
     from onething.celery import app
 
     def use(broker_url: str) -> None:
         settings.CELERY_BROKER_URL = broker_url
         app.conf.broker_url = broker_url
-        if app._pool is not None:
-            app._pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
 
     before = app.conf.broker_url
-    use(url)
-    try:
-        yield
-    finally:
-        use(before)
+    with monkeypatch.context() as patched:
+        patched.setenv("CELERY_BROKER_URL", url)
+        use(url)
+        try:
+            yield
+        finally:
+            use(before)
 
 
 @needs_redis_server
-def test_redis_restarted_during_a_run(e2e, settings, private_redis):
+def test_redis_restarted_during_a_run(e2e, settings, monkeypatch, private_redis):
     """The broker is a redis-server of this test's own (free port, temporary directory),
     stopped and started again while cases are in flight; no other Redis is touched."""
     wire, worker = e2e
-    with broker_at(settings, private_redis.url()):
+    with broker_at(settings, monkeypatch, private_redis.url()):
         server = wire()
         started = worker()
         cases = [accepted_case(user, today=timezone.localdate()) for user in citizens(3)]
