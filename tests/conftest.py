@@ -1,6 +1,40 @@
-"""Shared fixtures."""
+"""Shared fixtures, and what keeps pytest-xdist's worker processes apart."""
+
+import os
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+import tests.profiles  # noqa: F401 (loads the Hypothesis profile: dev, ci or thorough)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    """pytest-xdist (``-n``) runs the suite in several worker processes. Each gets, through
+    its environment (read by onething.settings when the worker starts), a var/ of its own
+    (SQLite files, the filesystem broker's folders, uploads) and, on Redis, the next
+    database number after CELERY_BROKER_URL's (Celery and the cache; tests flush it).
+    Test databases get a per-worker suffix from pytest-django; services started by
+    fixtures listen on free ports."""
+    from django.conf import settings
+
+    for index, spec in enumerate(specs):
+        name = f"gw{index}"
+        spec.env["ONETHING_VAR_DIR"] = str(settings.VAR_DIR / "test-workers" / name)
+        if os.environ.get("UPLOAD_ROOT"):
+            spec.env["UPLOAD_ROOT"] = str(settings.UPLOAD_ROOT / name)
+        for variable in ("CELERY_BROKER_URL", "CACHE_URL"):
+            if os.environ.get(variable, "").startswith(("redis://", "rediss://")):
+                spec.env[variable] = redis_db_after(os.environ[variable], index)
+
+
+def redis_db_after(url: str, offset: int) -> str:
+    """The Redis URL with its database number increased by ``offset`` (0..15 on a default server)."""
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0) + offset
+    if db > 15:
+        raise pytest.UsageError(f"{url}: worker {offset} would use Redis database {db}; run fewer workers (-n)")
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
 
 
 def pytest_configure(config):
@@ -117,3 +151,16 @@ def wired_demo(db, settings, live_departments, datahub_settings):
     settings.DEPARTMENT_SERVICE_URL = live_departments.url
     call_command("load_demo", verbosity=0)
     return live_departments
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of this test's own on a free port (tests/redis_server.py), stopped after
+    it: for tests that restart or flush Redis, never the shared one."""
+    from tests.redis_server import REDIS_SERVER, RedisServer
+
+    if REDIS_SERVER is None:
+        pytest.skip("needs the redis-server binary")
+    server = RedisServer(tmp_path / "redis")
+    yield server
+    server.stop()

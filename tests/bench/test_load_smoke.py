@@ -5,13 +5,13 @@ baseline, print the figures and clean up. The figures of a full run are in docs/
 this only checks that the benchmark works.
 
 Needs PostgreSQL and Redis (the benchmark creates its own database and uses its own
-Redis database number, 10 here, flushed)."""
+Redis database number, 1 of a redis-server started
+for the test on a free port, flushed: never the shared Redis)."""
 
-import os
 import re
 import time
 
-from tests.bench.runner import needs_postgres_and_redis, run_bench
+from tests.bench.runner import bench_db_name, needs_postgres_and_redis, run_bench
 
 pytestmark = needs_postgres_and_redis("load")
 
@@ -33,13 +33,13 @@ FIGURES = [
 ]
 
 
-def test_load_bench_small_run():
-    db_name = f"onething_load_smoke_{os.getpid()}"
+def test_load_bench_small_run(private_redis):
+    db_name = bench_db_name("load_smoke")
     command = ["bench/load_bench.py", "--users", "2", "--duration", "6", "--warmup", "1"]
     command += ["--clerks", "1", "--web-workers", "2", "--workers", "1", "--concurrency", "4"]
-    command += ["--db-name", db_name, "--redis-db", "10", "--timeout", "60", "--bare-requests", "200"]
+    command += ["--db-name", db_name, "--redis-db", "1", "--timeout", "60", "--bare-requests", "200"]
     started = time.monotonic()
-    stdout, output = run_bench(command, timeout=170)
+    stdout, output = run_bench(command, timeout=170, broker_url=private_redis.url(0))
     for figure in FIGURES:
         assert re.search(figure, stdout), f"missing {figure!r} in:\n{output}"
     submitted = int(re.search(r"cases submitted\s+(\d+)", stdout).group(1))

@@ -21,11 +21,12 @@ from onething.catalog import models
 from onething.catalog.definition.errors import DefinitionInvalid, DefinitionProblem
 from onething.catalog.definition.importer import import_definition
 from onething.catalog.definition.validation import validate_document
+from tests.profiles import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(ROOT.glob("demo/bundles/*.json"))}
 FUZZ = settings(
-    max_examples=250,
+    max_examples=examples(250),
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
@@ -178,7 +179,7 @@ def test_mutated_bundles_import_or_give_problems(document):
 
 
 @pytest.mark.django_db
-@settings(FUZZ, max_examples=100)
+@settings(FUZZ, max_examples=examples(100))
 @given(
     document=json_values | st.dictionaries(st.sampled_from(["format", "bundle", "items", "departments"]), json_values)
 )

@@ -19,11 +19,14 @@ from onething.apply.form import build_merged_form, coerce, validate
 from onething.apply.validators import FieldError
 from onething.catalog import situations
 from onething.notice.engine import compile_definition
+from tests.profiles import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLES = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(ROOT.glob("demo/bundles/*.json"))}
 SITUATIONS_PER_BUNDLE = 8
-FUZZ = settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=examples(150), derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # what people type into a field, and what a script posts
 TRICKY_TEXT = [

@@ -3,9 +3,10 @@ for each role: no 5xx, every response conforms to the schema documented for its 
 and every status is one the operation documents.
 
 The schema is loaded once per session; every operation is fuzzed for every role with a
-small, derandomized number of examples (EXAMPLES) so the file runs in CI in a few
-minutes. Session authentication: the role logs in through Django's test client and its
-session cookie, CSRF cookie and ``X-CSRFToken`` header go with every generated request.
+small, derandomized number of examples (EXAMPLES, set by the Hypothesis profile:
+tests/profiles.py) so the file runs in CI in a few minutes. Session authentication: the
+role logs in through Django's test client and its session cookie, CSRF cookie and
+``X-CSRFToken`` header go with every generated request.
 Half of the generated path parameters are swapped for objects that exist (a published
 bundle, the citizen's draft, a case of the clerk's centre) so that the generated bodies
 reach the business rules instead of stopping at 404.
@@ -28,9 +29,10 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from onething.common.management.commands.load_demo import ADMIN_USERNAME
+from tests.profiles import examples
 
 pytestmark = pytest.mark.django_db
-EXAMPLES = 12
+EXAMPLES = examples(12)  # tests/profiles.py: 12 under the ci profile
 BUNDLES = ["child-birth", "company-startup", "dog-registration", "residence-permit", "utility-hookup"]
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 CONFIG = SchemathesisConfig.from_dict(

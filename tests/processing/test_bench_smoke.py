@@ -4,13 +4,13 @@ the bare baseline, print the figures and clean up. The figures of a full run are
 docs/processing.md; this only checks that the benchmark works.
 
 Needs PostgreSQL and Redis (the benchmark creates its own database and uses its own
-Redis database number, 12 here, flushed)."""
+Redis database number, 1 of a redis-server started
+for the test on a free port, flushed: never the shared Redis)."""
 
-import os
 import re
 import time
 
-from tests.bench.runner import needs_postgres_and_redis, run_bench
+from tests.bench.runner import bench_db_name, needs_postgres_and_redis, run_bench
 
 pytestmark = needs_postgres_and_redis("dispatch")
 
@@ -28,12 +28,12 @@ FIGURES = [
 ]
 
 
-def test_dispatch_bench_small_run():
-    db_name = f"onething_bench_smoke_{os.getpid()}"
+def test_dispatch_bench_small_run(private_redis):
+    db_name = bench_db_name("bench_smoke")
     command = ["bench/dispatch_bench.py", "--cases", "5", "--workers", "1", "--concurrency", "4"]
-    command += ["--db-name", db_name, "--redis-db", "12", "--timeout", "45"]
+    command += ["--db-name", db_name, "--redis-db", "1", "--timeout", "45"]
     started = time.monotonic()
-    stdout, output = run_bench(command, timeout=80)
+    stdout, output = run_bench(command, timeout=80, broker_url=private_redis.url(0))
     for figure in FIGURES:
         assert re.search(figure, stdout), f"missing {figure!r} in:\n{output}"
     assert "30 item cases of 5 cases" in stdout, output  # child-birth with these answers: 6 items each

@@ -25,6 +25,7 @@ from services.datahub.client import DatahubClient, DatahubRequestError, DatahubU
 from services.datahub.clock import data_epoch, shanghai_today
 from services.datahub.generator import generate
 from services.datahub.ids import is_valid_credit_code, is_valid_id_number, make_credit_code, make_id_number
+from tests.profiles import examples
 
 from .conftest import ROOT, TEST_KEY, DatahubProcess
 
@@ -167,7 +168,7 @@ def test_enterprises_have_legal_representatives_among_persons(datahub: DatahubPr
         assert enterprise["credit_code"] in rep["enterprises"]
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(
     st.dates(date(1940, 1, 1), date(2026, 12, 31)),
     st.integers(0, 999),
@@ -466,7 +467,7 @@ fields = st.sampled_from(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     path=st.sampled_from(["/v1/elicences/verify", "/v1/elicences", "/v1/persons/verify"]),
     body=st.dictionaries(fields, json_values | st.just(demo.MOTHER_ID_NUMBER), max_size=6),

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onething.workdays.services import NoScheduleForYear, add_working_days, is_working_day, working_days_between
+from tests.profiles import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def naive_add(start: date, days: int) -> date | None:
     return day
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(start=st.dates(min_value=date(2010, 1, 1), max_value=date(2026, 12, 31)), days=st.integers(0, 40))
 def test_add_then_count_round_trips(start, days):
     expected = naive_add(start, days)
@@ -39,7 +40,7 @@ def test_add_then_count_round_trips(start, days):
         assert result > start
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     first=st.dates(min_value=date(2004, 1, 1), max_value=date(2026, 12, 31)),
     second=st.dates(min_value=date(2004, 1, 1), max_value=date(2026, 12, 31)),
