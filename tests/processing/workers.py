@@ -1,7 +1,9 @@
 """Real Celery worker processes for end-to-end tests, against the test database.
 
-Only on PostgreSQL and Redis (the embedded SQLite test database lives in the test
-process's memory, where no other process can reach it)."""
+On PostgreSQL and Redis the workers get the test database by default (test_database_url).
+The embedded SQLite test database lives in the test process's memory, where no other process
+can reach it: test_faults_embedded.py copies it into a file and passes DATABASE_URL (and a
+broker folder, ONETHING_VAR_DIR) in ``env``, which overrides the default."""
 
 import os
 import signal
