@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
+from onething.notice.engine import IN_PERSON_FORMS
+from onething.notice.selectors import version_notice
 from services.datahub.ids import is_valid_credit_code, is_valid_id_number, normalize
 
 if TYPE_CHECKING:
@@ -56,7 +58,6 @@ FALLBACK_LABEL = (
 )
 # what the applicant or clerk has done about a line (draft.materials / CaseMaterial.source)
 PROVIDED = {"upload", "elicence", "datahub", "deferred", "pledged"}
-IN_PERSON_FORMS = {"original", "original_and_copy"}
 
 
 def identifier_or_blank(value: Any) -> str:
@@ -237,10 +238,8 @@ def decide(
 
 def draft_decisions(draft: Draft) -> list[MaterialDecision]:
     """The decisions for a draft: its data, its attachments and declarations."""
-    from onething.apply import selectors
-
     return decide(
-        lines=selectors.notice_materials(draft.version, draft.answers),
+        lines=version_notice(version=draft.version, answers=draft.answers).materials,
         given=draft.materials,
         applicant_id=getattr(draft.applicant, "id_number", "") or "",
         values=draft.data,
@@ -250,8 +249,6 @@ def draft_decisions(draft: Draft) -> list[MaterialDecision]:
 
 def case_decisions(case: Case) -> list[MaterialDecision]:
     """The decisions for a submitted case, from its material lines."""
-    from onething.apply import selectors
-
     given = {}
     for m in case.materials.all():
         entry = {"source": m.source, "upload": m.upload_id, "licence_number": m.licence_number}
@@ -261,7 +258,7 @@ def case_decisions(case: Case) -> list[MaterialDecision]:
     draft = getattr(case, "draft", None)  # online cases; the window's clerk records a checklist instead
     identities = draft.identities if draft is not None else {}
     return decide(
-        lines=selectors.notice_materials(case.version, case.answers),
+        lines=version_notice(version=case.version, answers=case.answers).materials,
         given=given,
         applicant_id=getattr(case.applicant, "id_number", "") or "",
         values=case.data,

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from onething.apply.form import MergedForm, build_merged_form
+from onething.apply.materials import draft_decisions
 from onething.apply.models import Draft
 from onething.cases.models import Case
 from onething.catalog.models import BundleVersion
@@ -32,8 +33,6 @@ def missing_required_materials(*, draft: Draft) -> list[NoticeMaterial]:
     government (an e-licence of the right holder, shared data), not uploaded, not declared
     deferred (容缺) or pledged (告知承诺). A case submitted with any of them is not right
     first time (docs/dashboard.md). Reads the one material decision."""
-    from onething.apply.materials import draft_decisions
-
     return [decision.line for decision in draft_decisions(draft) if decision.missing]
 
 

@@ -68,7 +68,7 @@ def deferral_window(*, today: date, committed_days: int) -> tuple[DueDate, DueDa
     return (default if default.day <= latest.day else latest), latest
 
 
-def deferral_limit(*, line: NoticeMaterial, committed_days: dict[str, int]) -> int:
+def committed_limit_days(*, line: NoticeMaterial, committed_days: dict[str, int]) -> int:
     """The committed limit (working days) of the items that need this material."""
     return min((committed_days[code] for code in line.needed_by), default=DEFAULT_DEFERRAL_WORKING_DAYS)
 
@@ -92,7 +92,7 @@ def decide(
         if not line.required:
             continue
         decision = checklist.get(line.key)
-        limit = deferral_limit(line=line, committed_days=committed_days)
+        limit = committed_limit_days(line=line, committed_days=committed_days)
         check, problem = _decide_one(line, decision, limit, dishonest, today)
         if problem:
             problems.append(problem)

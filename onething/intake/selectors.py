@@ -11,6 +11,7 @@ from onething.cases.models import Case
 from onething.intake.models import Clerk, MaterialCheck, ServiceCentre
 from onething.notice.engine import CompiledBundle, NoticeMaterial
 from onething.notice.selectors import compiled_version, version_notice
+from onething.workdays.services import DueDate
 
 REQUEST_CLERK = "_request_clerk"  # attribute of a request's user: its clerk record, read once per request
 
@@ -149,14 +150,15 @@ def deferral_items(case: Case) -> dict[str, tuple[str, ...]]:
     return {m.key: tuple(m.needed_by) for m in requirements(case)}
 
 
-def deferral_limit(case: Case, *, key: str) -> date | None:
+def deferral_limit(case: Case, *, key: str) -> DueDate | None:
     """The latest deadline a deferred material can be given: the shortest statutory time
-    limit (法定时限) of the items needing it, counted in working days from acceptance."""
-    from onething.workdays.services import add_working_days
+    limit (法定时限) of the items needing it, counted in working days from acceptance
+    (provisional where it reaches a year without a holiday schedule)."""
+    from onething.workdays.services import due_after
 
     compiled = case_compiled(case)
     codes = deferral_items(case).get(key, ())
     days = [compiled.items[code]["statutory_days"] for code in codes if code in compiled.items]
     if not days or case.accepted_at is None:
         return None
-    return add_working_days(start=timezone.localdate(case.accepted_at), days=min(days))
+    return due_after(start=timezone.localdate(case.accepted_at), days=min(days))

@@ -20,7 +20,7 @@ from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
 from onething.catalog import situations
 from onething.intake import selectors
-from onething.intake.materials import Decision, PlannedCheck, decide, deferral_limit, deferral_window
+from onething.intake.materials import Decision, PlannedCheck, committed_limit_days, decide, deferral_window
 from onething.intake.models import Clerk, CorrectionRequest, MaterialCheck
 from onething.notice.selectors import InvalidAnswers, compiled_version
 from onething.oversight import audit
@@ -634,7 +634,7 @@ def deferral_extend(*, check: MaterialCheck, clerk, due_date: date | None = None
     days away and never past the statutory limit of the items needing the material
     (default: the latest allowed). The applicant is told. Returns the new deadline."""
     from onething.notifications.services import notify
-    from onething.workdays.services import NoScheduleForYear, add_working_days
+    from onething.workdays.services import due_after
 
     case = check.case
     _require_clerk_of(case, clerk)
@@ -646,14 +646,12 @@ def deferral_extend(*, check: MaterialCheck, clerk, due_date: date | None = None
             f"“{check.name}”已延期过一次，不能再次延期；请决定对需要它的事项不予办理",
             f"{check.key} was extended once already; a second extension is not allowed",
         )
-    try:
-        latest = add_working_days(start=today, days=EXTENSION_WORKING_DAYS)
-        limit = selectors.deferral_limit(case, key=check.key)
-    except NoScheduleForYear as missing:
-        message, _, message_en = str(missing).partition(" / ")
-        raise DeferralDecisionRefused("no_schedule", message, message_en) from missing
-    if limit is not None:
-        latest = min(latest, limit)
+    # a year without a holiday schedule never stops the decision: weekends only, provisional
+    latest = due_after(start=today, days=EXTENSION_WORKING_DAYS)
+    limit = selectors.deferral_limit(case, key=check.key)
+    if limit is not None and limit.day < latest.day:
+        latest = limit
+    latest, provisional = latest.day, latest.provisional
     due = due_date or latest
     if latest <= today or not today < due <= latest:
         raise DeferralDecisionRefused(
@@ -667,7 +665,14 @@ def deferral_extend(*, check: MaterialCheck, clerk, due_date: date | None = None
         )
     with transaction.atomic():
         _lock_case(case)
-        _claim_undecided(check, extended_at__isnull=True, due_date=due, extended_at=timezone.now(), overdue=False)
+        _claim_undecided(
+            check,
+            extended_at__isnull=True,
+            due_date=due,
+            due_date_provisional=provisional and due == latest,
+            extended_at=timezone.now(),
+            overdue=False,
+        )
         audit.record(
             action="material.deferral_extended",
             actor=clerk,
@@ -869,7 +874,7 @@ def provisional_dates_recompute(*, year: int) -> int:
                     if line is None:
                         continue
                     default, _latest = deferral_window(
-                        today=accepted_on, committed_days=deferral_limit(line=line, committed_days=committed)
+                        today=accepted_on, committed_days=committed_limit_days(line=line, committed_days=committed)
                     )
                     if note(f"material:{check.key}", check.due_date, default):
                         MaterialCheck.objects.filter(pk=check.pk).update(
