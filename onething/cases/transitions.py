@@ -1,15 +1,39 @@
 """The case state machine. Every state change of a Case happens here, in a transaction
-that also writes the audit event, so the trail and the state can never disagree.
+that also writes the audit event, so the trail and the state can never disagree::
 
-Issue by issue the machine grows: submitted (here) → accepted / returned / refused
-(intake) → processing → concluded (processing, issuance).
+    submitted ──accepted──► accepted ──processing──► processing ──concluded──► concluded
+     │ ▲ │                                              └──partially_concluded──► partially_concluded
+     │ │ └──returned──► returned
+     │ └──resubmitted──────┘
+     └──refused──► refused
+
+Submitted at the window or online (``case_submit``), pre-reviewed by intake, split into
+item cases at acceptance (``case_start_processing``), concluded by the fan-in of processing
+when its last item case is final (``case_conclude``).
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from onething.cases.models import Case, CaseMaterial
 from onething.cases.numbering import next_case_number
+from onething.common.statemachine import StateMachine, TransitionNotAllowed
 from onething.oversight import audit
+
+S = Case.State
+CASE = StateMachine(
+    Case,
+    initial={S.SUBMITTED},
+    transitions={
+        "accepted": ({S.SUBMITTED}, S.ACCEPTED),
+        "returned": ({S.SUBMITTED}, S.RETURNED),
+        "resubmitted": ({S.RETURNED}, S.SUBMITTED),
+        "refused": ({S.SUBMITTED}, S.REFUSED),
+        "processing": ({S.ACCEPTED}, S.PROCESSING),
+        "concluded": ({S.PROCESSING}, S.CONCLUDED),
+        "partially_concluded": ({S.PROCESSING}, S.PARTIALLY_CONCLUDED),
+    },
+)
 
 
 @transaction.atomic
@@ -37,7 +61,7 @@ def case_submit(
         version=version,
         applicant=applicant,
         channel=channel,
-        state=Case.State.SUBMITTED,
+        **CASE.initial_state(S.SUBMITTED),
         answers=answers,
         data=data,
         field_count=field_count,
@@ -60,19 +84,18 @@ def case_submit(
     return case
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(TransitionNotAllowed):
     """The case is not in a state that allows this change (someone else got there first)."""
 
     def __init__(self, case: Case, action: str):
         self.case, self.action = case, action
-        super().__init__(f"{case.number}: cannot {action} from {case.state}")
+        super().__init__(machine=CASE.label, transition=action, current=case.state, subject=case.number)
 
 
-def _move(*, case: Case, action: str, allowed: set[str], to: str, actor, changes: dict, note: str = "") -> Case:
+def _move(*, case: Case, action: str, actor, changes: dict, note: str = "") -> Case:
     """Conditional update from an allowed state, plus the audit event, in one transaction."""
     before = case.state
-    updated = Case.objects.filter(pk=case.pk, state__in=allowed).update(state=to, **changes)
-    if updated != 1:
+    if not CASE.move(action, pk=case.pk, **changes):
         case.refresh_from_db()
         raise TransitionRefused(case, action)
     _refresh_keeping_fixed_relations(case)
@@ -82,7 +105,7 @@ def _move(*, case: Case, action: str, allowed: set[str], to: str, actor, changes
         case_number=case.number,
         obj=case,
         before={"state": before},
-        after={"state": to, **{k: _plain(v) for k, v in changes.items()}},
+        after={"state": CASE[action].target, **{k: _plain(v) for k, v in changes.items()}},
         note=note,
     )
     return case
@@ -121,8 +144,6 @@ def case_accept(*, case: Case, clerk, due_date, accepted_at, due_date_provisiona
     return _move(
         case=case,
         action="accepted",
-        allowed={Case.State.SUBMITTED},
-        to=Case.State.ACCEPTED,
         actor=clerk,
         changes={
             "owner": clerk,
@@ -141,8 +162,6 @@ def case_return(*, case: Case, clerk, note: str) -> Case:
     return _move(
         case=case,
         action="returned",
-        allowed={Case.State.SUBMITTED},
-        to=Case.State.RETURNED,
         actor=clerk,
         changes=changes,
         note=note,
@@ -155,8 +174,6 @@ def case_resubmit(*, case: Case, applicant, data: dict) -> Case:
     return _move(
         case=case,
         action="resubmitted",
-        allowed={Case.State.RETURNED},
-        to=Case.State.SUBMITTED,
         actor=applicant,
         changes={"data": data},
     )
@@ -169,12 +186,43 @@ def case_refuse(*, case: Case, clerk, reason: str) -> Case:
     return _move(
         case=case,
         action="refused",
-        allowed={Case.State.SUBMITTED},
-        to=Case.State.REFUSED,
         actor=clerk,
         changes=changes,
         note=reason,
     )
+
+
+def case_start_processing(*, case: Case, item_codes: list[str]) -> bool:
+    """accepted → processing, once the case is split into its item cases (in the acceptance
+    transaction). False if the case was not accepted. No savepoint: part of the caller's
+    transaction, which rolls back as a whole on an error."""
+    with transaction.atomic(savepoint=False):
+        if not CASE.move("processing", pk=case.pk):
+            return False
+        audit.record(action="case.processing", case_number=case.number, obj=case, after={"item_cases": item_codes})
+    case.state = S.PROCESSING
+    return True
+
+
+def case_conclude(*, case: Case, all_approved: bool, items: dict[str, str]) -> bool:
+    """processing → concluded (every item approved) or partially_concluded, under the
+    fan-in lock of the caller (processing.services). ``items``: item code → final state.
+    False if the case is not processing (already concluded). No savepoint (hot path)."""
+    action = "concluded" if all_approved else "partially_concluded"
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        if not CASE.move(action, pk=case.pk, concluded_at=now):
+            return False
+        target = CASE[action].target
+        audit.record(
+            action=f"case.{target}",
+            case_number=case.number,
+            obj=case,
+            before={"state": S.PROCESSING},
+            after={"state": target, "items": items},
+        )
+    case.state, case.concluded_at = target, now
+    return True
 
 
 @transaction.atomic

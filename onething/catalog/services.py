@@ -6,8 +6,8 @@ edits to shared items never change a published version.
 """
 
 from django.db import transaction
-from django.utils import timezone
 
+from onething.catalog import transitions
 from onething.catalog.definition.errors import DefinitionInvalid
 from onething.catalog.definition.exporter import build_document
 from onething.catalog.definition.validation import validate_document
@@ -26,40 +26,15 @@ def version_publish(*, version: BundleVersion, actor=None) -> BundleVersion:
     problems = validate_document(document)
     if problems:
         raise DefinitionInvalid(problems)
-    now = timezone.now()
-    previous = BundleVersion.objects.filter(bundle=version.bundle, state=BundleVersion.State.PUBLISHED)
-    retired = list(previous.values_list("number", flat=True))
-    previous.update(state=BundleVersion.State.RETIRED, retired_at=now)
-    version.snapshot = document
-    version.state = BundleVersion.State.PUBLISHED
-    version.published_at = now
-    version.save(update_fields=["snapshot", "state", "published_at"])
-    audit.record(
-        action="catalog.version_published",
-        actor=actor,
-        obj=version,
-        before={"state": BundleVersion.State.DRAFT},
-        after={"state": version.state, "bundle": version.bundle.code, "number": version.number, "retired": retired},
-    )
+    transitions.version_publish(version=version, snapshot=document, actor=actor)
     return version
 
 
 @transaction.atomic
 def version_retire(*, version: BundleVersion, actor=None) -> BundleVersion:
     """Withdraw a published version: no new cases start on it; running cases keep it."""
-    updated = BundleVersion.objects.filter(pk=version.pk, state=BundleVersion.State.PUBLISHED).update(
-        state=BundleVersion.State.RETIRED, retired_at=timezone.now()
-    )
-    version.refresh_from_db()
-    if not updated:
+    if not transitions.version_retire(version=version, actor=actor):
         raise DefinitionInvalid([_not_draft_problem(version, expected="published")])
-    audit.record(
-        action="catalog.version_retired",
-        actor=actor,
-        obj=version,
-        before={"state": BundleVersion.State.PUBLISHED},
-        after={"state": version.state, "bundle": version.bundle.code, "number": version.number},
-    )
     return version
 
 

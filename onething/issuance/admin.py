@@ -4,6 +4,7 @@ last error, and can send a stuck one again (one action)."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from onething.issuance import transitions
 from onething.issuance.models import Delivery, IssuedLicence
 
 
@@ -31,12 +32,7 @@ class IssuedLicenceAdmin(admin.ModelAdmin):
         )
         count = 0
         for licence in pending:
-            IssuedLicence.objects.filter(pk=licence.pk, state=IssuedLicence.State.FAILED).update(
-                state=IssuedLicence.State.PENDING
-            )
-            IssuedLicence.objects.filter(pk=licence.pk, registration=IssuedLicence.Registration.FAILED).update(
-                registration=IssuedLicence.Registration.PENDING
-            )
+            transitions.licence_retry(licence=licence)
             collect_licence.delay_on_commit(licence.pk)
             count += 1
         self.message_user(request, _("已重新发送 %(n)s 个证照") % {"n": count}, messages.SUCCESS)

@@ -19,6 +19,7 @@ from onething.apply import validators
 from onething.apply.datahub import DatahubRequestError, DatahubUnavailable, datahub_client
 from onething.cases.models import Case
 from onething.catalog import elements
+from onething.issuance import transitions
 from onething.issuance.errors import IssuanceError, TransientIssuanceError
 from onething.issuance.models import Delivery, IssuedLicence
 from onething.oversight import audit
@@ -29,11 +30,6 @@ from onething.processing.selectors import adapter_for
 log = logging.getLogger(__name__)
 L = IssuedLicence
 CONCLUDED = {Case.State.CONCLUDED, Case.State.PARTIALLY_CONCLUDED}
-REGISTRATION_ACTIONS = {
-    L.Registration.REGISTERED: "licence.registered",
-    L.Registration.FAILED: "licence.registration_failed",
-    L.Registration.NO_HOLDER: "licence.not_registered",
-}
 
 
 # --- collection ----------------------------------------------------------------------------
@@ -129,19 +125,8 @@ def licence_withdraw(*, item_case: ItemCase, actor, reason: str) -> bool:
     if licence is None:
         return False
     registered = licence.registration == L.Registration.REGISTERED
-    with transaction.atomic():
-        updated = IssuedLicence.objects.filter(pk=licence.pk).exclude(registration=L.Registration.REGISTERED)
-        changed = updated.update(registration=L.Registration.WITHDRAWN) == 1
-        audit.record(
-            action="licence.withdrawn",
-            actor=actor,
-            case_number=item_case.case.number,
-            obj=licence,
-            before={"registration": licence.registration},
-            after={"registration": L.Registration.WITHDRAWN if changed else licence.registration},
-            note=reason + ("（已登记至电子证照库，须在库中撤销）" if registered else ""),
-        )
-    return changed
+    note = reason + ("（已登记至电子证照库，须在库中撤销）" if registered else "")
+    return transitions.licence_withdraw(licence=licence, case_number=item_case.case.number, actor=actor, note=note)
 
 
 def _collect_document(licence: IssuedLicence) -> None:
@@ -162,20 +147,8 @@ def _collect_document(licence: IssuedLicence) -> None:
 def _finish_document(licence: IssuedLicence, *, state: str, error: str, document: bytes) -> None:
     """Store the document. A department that cannot give its PDF still leaves the applicant
     a document drawn by the engine from the licence's data; the failure stays visible."""
-    with transaction.atomic():
-        updated = IssuedLicence.objects.filter(pk=licence.pk, state=L.State.PENDING).update(
-            state=state, document=document, document_sha256=hashlib.sha256(document).hexdigest(), last_error=error
-        )
-        if updated:
-            audit.record(
-                action=f"licence.{state}",
-                case_number=licence.case.number,
-                obj=licence,
-                before={"state": L.State.PENDING},
-                after={"state": state, "bytes": len(document)},
-                note=error,
-            )
-    licence.state, licence.last_error = state, error
+    sha256 = hashlib.sha256(document).hexdigest()
+    transitions.licence_document_finish(licence=licence, state=state, document=document, sha256=sha256, error=error)
 
 
 def _register(licence: IssuedLicence) -> None:
@@ -206,19 +179,7 @@ def _register(licence: IssuedLicence) -> None:
 
 
 def _finish_registration(licence: IssuedLicence, registration: str, error: str) -> None:
-    with transaction.atomic():
-        updated = IssuedLicence.objects.filter(pk=licence.pk, registration=L.Registration.PENDING).update(
-            registration=registration, last_error=error
-        )
-        if updated:
-            audit.record(
-                action=REGISTRATION_ACTIONS[registration],
-                case_number=licence.case.number,
-                obj=licence,
-                after={"number": licence.number, "holder_type": licence.licence_type},
-                note=error,
-            )
-    licence.registration = registration
+    transitions.licence_registration_finish(licence=licence, registration=registration, error=error)
 
 
 def _note_error(licence: IssuedLicence, error: str) -> None:

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
+from onething.notifications import transitions
 from onething.notifications.channels import (
     PermanentDeliveryError,
     TransientDeliveryError,
@@ -112,10 +113,7 @@ def deliver(*, notification_id: int) -> Notification:
     ``max_attempts()`` tries it becomes failed. Raises ``Notification.DoesNotExist`` for an
     unknown id.
     """
-    now = timezone.now()
-    claimed = Notification.objects.filter(pk=notification_id, state=Notification.State.PENDING).update(
-        state=Notification.State.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
-    )
+    claimed = transitions.claim(notification_id=notification_id)
     notification = Notification.objects.get(pk=notification_id)
     if not claimed:
         logger.debug("notification %s is %s: not delivering", notification_id, notification.state)
@@ -127,24 +125,26 @@ def deliver(*, notification_id: int) -> Notification:
         channel = registry.get(notification.channel)
         channel.deliver(notification=notification)
     except PermanentDeliveryError as error:
-        _finish(notification, state=Notification.State.FAILED, last_error=str(error))
+        transitions.finish(notification, state=Notification.State.FAILED, last_error=str(error))
         logger.warning("notification %s failed permanently: %s", notification_id, error)
         return notification
     except Exception as error:  # transient, or a bug in a channel: try again, up to max_attempts()
         message = str(error) or type(error).__name__
         attempts = notification.attempts
         if attempts >= max_attempts():
-            _finish(notification, state=Notification.State.FAILED, last_error=f"已尝试 {attempts} 次: {message}")
+            transitions.finish(
+                notification, state=Notification.State.FAILED, last_error=f"已尝试 {attempts} 次: {message}"
+            )
             logger.warning("notification %s failed after %s attempts: %s", notification_id, attempts, error)
             return notification
-        _finish(notification, state=Notification.State.PENDING, last_error=message)
+        transitions.finish(notification, state=Notification.State.PENDING, last_error=message)
         if isinstance(error, TransientDeliveryError):
             logger.info("notification %s: transient failure, will retry: %s", notification_id, error)
         else:
             logger.exception("notification %s: unexpected error in channel %r", notification_id, notification.channel)
         raise
 
-    _finish(
+    transitions.finish(
         notification,
         state=Notification.State.SENT,
         last_error="",
@@ -166,12 +166,12 @@ def redeliver_stuck(*, older_than_minutes: int = 10, limit: int = 1000) -> int:
         Q(last_attempt_at__lt=cutoff) | Q(last_attempt_at__isnull=True, created_at__lt=cutoff),
         state__in=[Notification.State.PENDING, Notification.State.SENDING],
     )
-    given_up = unfinished.filter(attempts__gte=max_attempts()).update(
-        state=Notification.State.FAILED, last_error=f"已尝试 {max_attempts()} 次，不再重试"
+    given_up = transitions.give_up(
+        queryset=unfinished.filter(attempts__gte=max_attempts()), last_error=f"已尝试 {max_attempts()} 次，不再重试"
     )
     if given_up:
         logger.warning("%s notification(s) gave up after %s attempts", given_up, max_attempts())
-    reset = unfinished.filter(state=Notification.State.SENDING).update(state=Notification.State.PENDING)
+    reset = transitions.reset_stuck(queryset=unfinished)
     if reset:
         logger.warning("%s notification(s) were stuck in sending: back to pending", reset)
     ids = list(
@@ -197,11 +197,3 @@ def _enqueue(notification_id: int) -> None:
         deliver_notification.delay(notification_id)
     except Exception:
         logger.exception("could not enqueue notification %s: reconciliation will pick it up", notification_id)
-
-
-def _finish(notification: Notification, *, state: str, **fields) -> None:
-    """Leave the sending state (only from it) and mirror the change on the instance."""
-    Notification.objects.filter(pk=notification.pk, state=Notification.State.SENDING).update(state=state, **fields)
-    notification.state = state
-    for name, value in fields.items():
-        setattr(notification, name, value)

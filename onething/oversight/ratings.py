@@ -7,7 +7,8 @@ One rating per case and target; it can be changed until ``edit_until`` (first su
 
 Rectifications: a 不满意 or 非常不满意 rating opens one rectification per responsible
 party (see :func:`responsible_parties`). Its state machine, every change a conditional
-update from the states it may come from, with its audit event in the same transaction::
+update from the states it may come from, with its audit event in the same transaction
+(:mod:`onething.oversight.transitions`)::
 
     open ──contact──► contacted ──respond──► responded ──confirm──► confirmed
                                     ▲            │
@@ -40,6 +41,7 @@ from onething.common.i18n import pick
 from onething.intake.models import ServiceCentre
 from onething.oversight import audit
 from onething.oversight.models import Rating, Rectification
+from onething.oversight.transitions import RUNNING, rectification_move
 from onething.processing.models import ItemCase
 
 R = Rectification.State
@@ -47,17 +49,7 @@ COMMENT_MAX = 500
 NOTE_MAX = 1000
 RESPONSE_MAX = 2000
 REASON_MAX = 1000
-RUNNING = [R.OPEN, R.CONTACTED, R.RESPONDED, R.REOPENED]
 RATEABLE_CASE_STATES = {Case.State.CONCLUDED, Case.State.PARTIALLY_CONCLUDED}
-
-#: action → (states it may come from, state it leads to)
-ALLOWED = {
-    "contact": ({R.OPEN}, R.CONTACTED),
-    "respond": ({R.CONTACTED, R.REOPENED}, R.RESPONDED),
-    "confirm": ({R.RESPONDED}, R.CONFIRMED),
-    "reject": ({R.RESPONDED}, R.REOPENED),
-    "withdraw": (set(RUNNING), R.WITHDRAWN),
-}
 
 
 class Refused(Exception):
@@ -320,12 +312,11 @@ def rating_update(*, rating: Rating, citizen, level: int, comment: str = "", now
         )
         if was_bad and not rating.is_bad:
             for rectification in rating.rectifications.filter(state__in=RUNNING):
-                _move(
+                rectification_move(
                     rectification,
                     "withdraw",
                     actor=citizen,
                     note=f"群众将评价改为“{rating.get_level_display()}”",
-                    now=now,
                     closed_at=now,
                 )
         elif rating.is_bad and not was_bad:
@@ -392,40 +383,6 @@ def _open_for(rating: Rating, *, now: datetime) -> list[Rectification]:
     return opened
 
 
-def _move(rectification: Rectification, action: str, *, actor, now: datetime, note: str = "", **changes) -> bool:
-    """Apply ``action`` if the rectification is in one of its source states; audit it."""
-    sources, target = ALLOWED[action]
-    with transaction.atomic():
-        updated = Rectification.objects.filter(pk=rectification.pk, state__in=sources).update(state=target, **changes)
-        if updated != 1:
-            return False
-        audit.record(
-            action=f"rectification.{action}",
-            actor=actor,
-            case_number=rectification.case.number,
-            obj=rectification,
-            before={"state": rectification.state},
-            after={"state": target, **_plain(changes)},
-            note=note,
-        )
-    rectification.state = target
-    for key, value in changes.items():
-        setattr(rectification, key, value)
-    return True
-
-
-def _plain(changes: dict) -> dict:
-    plain = {}
-    for key, value in changes.items():
-        if hasattr(value, "pk"):
-            plain[key] = value.pk
-        elif hasattr(value, "isoformat"):
-            plain[key] = value.isoformat()
-        else:
-            plain[key] = value
-    return plain
-
-
 def _refuse_state(rectification: Rectification, action: str) -> Refused:
     return Refused(
         code="wrong_state",
@@ -463,11 +420,10 @@ def contact(*, rectification: Rectification, by, note: str, now: datetime | None
     note = _text(note, limit=NOTE_MAX, name="联系情况", name_en="contact note")
     now = now or timezone.now()
     late = timezone.localtime(now).date() != rectification.opened_on
-    if not _move(
+    if not rectification_move(
         rectification,
         "contact",
         actor=by,
-        now=now,
         note=note,
         contacted_at=now,
         contacted_by=by,
@@ -494,7 +450,7 @@ def respond(*, rectification: Rectification, by, response: str, now: datetime | 
     if late and not rectification.overdue:
         changes |= {"overdue": True, "overdue_at": now}
     with transaction.atomic():
-        if not _move(rectification, "respond", actor=by, now=now, **changes):
+        if not rectification_move(rectification, "respond", actor=by, **changes):
             raise _refuse_state(rectification, "respond")
         case = rectification.case
         from onething.notifications.services import notify
@@ -522,7 +478,7 @@ def confirm(*, rectification: Rectification, citizen, now: datetime | None = Non
     """The citizen accepts the response: the rectification is closed."""
     _check_citizen(rectification, citizen)
     now = now or timezone.now()
-    if not _move(rectification, "confirm", actor=citizen, now=now, closed_at=now):
+    if not rectification_move(rectification, "confirm", actor=citizen, closed_at=now):
         raise _refuse_state(rectification, "confirm")
     return rectification
 
@@ -534,7 +490,7 @@ def reject(*, rectification: Rectification, citizen, reason: str, now: datetime 
     reason = _text(reason, limit=REASON_MAX, name="不认可的理由", name_en="reason")
     now = now or timezone.now()
     with transaction.atomic():
-        if not _move(rectification, "reject", actor=citizen, now=now, note=reason, citizen_reason=reason):
+        if not rectification_move(rectification, "reject", actor=citizen, note=reason, citizen_reason=reason):
             raise _refuse_state(rectification, "reject")
         _notify_responsible(
             rectification,

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from onething.cases import transitions as case_transitions
 from onething.cases.models import Case
 from onething.notice.engine import CompiledBundle, build_notice
 from onething.notice.selectors import compiled_version
@@ -51,7 +52,7 @@ def case_split(*, case: Case) -> list[ItemCase]:
                 item_code=item.code,
                 item_name=item.name,
                 department=departments[definition["department"]],
-                state=S.READY if not item.waits_for else S.WAITING,
+                **transitions.ITEM_CASE.initial_state(S.WAITING if item.waits_for else S.READY),
                 upstream=item.waits_for,
                 data=project(compiled=compiled, item_code=item.code, data=case.data),
                 materials=_materials_for(case_materials, item.code),
@@ -62,13 +63,7 @@ def case_split(*, case: Case) -> list[ItemCase]:
             )
         )
     ItemCase.objects.bulk_create(item_cases)
-    Case.objects.filter(pk=case.pk, state=Case.State.ACCEPTED).update(state=Case.State.PROCESSING)
-    audit.record(
-        action="case.processing",
-        case_number=case.number,
-        obj=case,
-        after={"item_cases": [ic.item_code for ic in item_cases]},
-    )
+    case_transitions.case_start_processing(case=case, item_codes=[ic.item_code for ic in item_cases])
     created = list(ItemCase.objects.filter(case=case))
     for item_case in created:
         if item_case.state == S.READY:
@@ -322,20 +317,9 @@ def _conclude_if_done(case: Case, item_cases: list[ItemCase]) -> None:
     if has_outstanding_deferrals(case):
         return
     all_approved = all(ic.state == S.APPROVED for ic in item_cases)
-    target = Case.State.CONCLUDED if all_approved else Case.State.PARTIALLY_CONCLUDED
-    if (
-        Case.objects.filter(pk=case.pk, state=Case.State.PROCESSING).update(state=target, concluded_at=timezone.now())
-        != 1
-    ):
-        return
-    audit.record(
-        action=f"case.{target}",
-        case_number=case.number,
-        obj=case,
-        before={"state": "processing"},
-        after={"state": target, "items": {ic.item_code: ic.state for ic in item_cases}},
-    )
-    _notify_concluded(case, item_cases, all_approved)
+    items = {ic.item_code: ic.state for ic in item_cases}
+    if case_transitions.case_conclude(case=case, all_approved=all_approved, items=items):
+        _notify_concluded(case, item_cases, all_approved)
 
 
 def case_conclude_if_done(*, case: Case) -> Case:

@@ -5,7 +5,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from onething.oversight import audit
+from onething.processing import transitions
 from onething.processing.models import ItemCase
 
 WARNING_SHARE = 0.8
@@ -38,14 +38,8 @@ def mark_time_limits(*, today: date | None = None) -> dict[str, int]:
         status = time_status(item_case=item_case, today=today)
         if status == item_case.time_status or status == ItemCase.TimeStatus.NORMAL:
             continue
-        if ItemCase.objects.filter(pk=item_case.pk, time_status=item_case.time_status).update(time_status=status):
+        if transitions.time_light(item_case=item_case, status=status):
             changed[status] += 1
-            audit.record(
-                action=f"item_case.{status}",
-                case_number=item_case.case.number,
-                obj=item_case,
-                after={"due_date": str(item_case.due_date)},
-            )
             for officer in item_case.department.officers.select_related("user"):
                 notify(
                     recipient=officer.user,

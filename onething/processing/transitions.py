@@ -16,40 +16,55 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from onething.common.statemachine import StateMachine
 from onething.oversight import audit
 from onething.processing.models import ItemCase
 
 S = ItemCase.State
-ALLOWED = {
-    "release": ({S.WAITING}, S.READY),
-    "claim": ({S.READY}, S.DISPATCHING),
-    "dispatch_failed": ({S.DISPATCHING}, S.READY),
-    "dispatched": ({S.DISPATCHING}, S.RECEIVED),
-    "dead_letter": ({S.DISPATCHING, S.READY}, S.DEAD),
-    "redispatch": ({S.DEAD}, S.READY),
-    # a fast department may call back before the dispatching worker has recorded "received"
-    "in_progress": ({S.DISPATCHING, S.RECEIVED, S.SUPPLEMENT}, S.IN_PROGRESS),
-    "supplement_requested": ({S.DISPATCHING, S.RECEIVED, S.IN_PROGRESS}, S.SUPPLEMENT),
-    "approved": ({S.DISPATCHING, S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT}, S.APPROVED),
-    "rejected": ({S.DISPATCHING, S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT}, S.REJECTED),
-    "cancelled": ({S.WAITING, S.READY, S.DEAD}, S.CANCELLED),
-    "reset_stuck": ({S.DISPATCHING}, S.READY),
-    "deferral_refused": (set(S) - {S.REJECTED, S.CANCELLED}, S.REJECTED),
-}
+ITEM_CASE = StateMachine(
+    ItemCase,
+    initial={S.WAITING, S.READY},  # waiting: for upstream item cases (the split decides)
+    transitions={
+        "release": ({S.WAITING}, S.READY),
+        "claim": ({S.READY}, S.DISPATCHING),
+        "dispatch_failed": ({S.DISPATCHING}, S.READY),
+        "dispatched": ({S.DISPATCHING}, S.RECEIVED),
+        "dead_letter": ({S.DISPATCHING, S.READY}, S.DEAD),
+        "redispatch": ({S.DEAD}, S.READY),
+        # a fast department may call back before the dispatching worker has recorded "received"
+        "in_progress": ({S.DISPATCHING, S.RECEIVED, S.SUPPLEMENT}, S.IN_PROGRESS),
+        "supplement_requested": ({S.DISPATCHING, S.RECEIVED, S.IN_PROGRESS}, S.SUPPLEMENT),
+        "approved": ({S.DISPATCHING, S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT}, S.APPROVED),
+        "rejected": ({S.DISPATCHING, S.RECEIVED, S.IN_PROGRESS, S.SUPPLEMENT}, S.REJECTED),
+        "cancelled": ({S.WAITING, S.READY, S.DEAD}, S.CANCELLED),
+        "reset_stuck": ({S.DISPATCHING}, S.READY),
+        "deferral_refused": (set(S) - {S.REJECTED, S.CANCELLED}, S.REJECTED),
+    },
+)
+T = ItemCase.TimeStatus
+# the time-limit light of an item case being worked (timelimits.py): yellow at 80 % of the
+# committed days, red after them; a due date moved later (a year's schedule entered) may
+# turn a red light yellow again
+TIME_LIMIT = StateMachine(
+    ItemCase,
+    field="time_status",
+    initial={T.NORMAL},
+    transitions={
+        "warning": ({T.NORMAL, T.OVERDUE}, T.WARNING),
+        "overdue": ({T.NORMAL, T.WARNING}, T.OVERDUE),
+    },
+)
 QUIET = {"claim"}  # too frequent and fully described by what follows; not audited
 
 
 def move(*, item_case: ItemCase, action: str, actor=None, note: str = "", **changes) -> bool:
     """Apply ``action`` if the item case is in one of its source states."""
-    sources, target = ALLOWED[action]
+    target = ITEM_CASE[action].target
     now = timezone.now()
     # no savepoint inside a caller's transaction: nothing here is caught and retried, so a
     # failure rolls back with the caller; a savepoint would cost two statements per change
     with transaction.atomic(savepoint=False):
-        updated = ItemCase.objects.filter(pk=item_case.pk, state__in=sources).update(
-            state=target, state_changed_at=now, **changes
-        )
-        if updated != 1:
+        if not ITEM_CASE.move(action, pk=item_case.pk, state_changed_at=now, **changes):
             return False
         if action not in QUIET:
             audit.record(
@@ -72,12 +87,23 @@ def move(*, item_case: ItemCase, action: str, actor=None, note: str = "", **chan
 
 def claim(*, item_case_id: int) -> bool:
     """Take a ready item case for dispatch; only one worker ever wins."""
-    return (
-        ItemCase.objects.filter(pk=item_case_id, state=S.READY).update(
-            state=S.DISPATCHING, state_changed_at=timezone.now(), attempts=F("attempts") + 1
+    return ITEM_CASE.move("claim", pk=item_case_id, state_changed_at=timezone.now(), attempts=F("attempts") + 1)
+
+
+def time_light(*, item_case: ItemCase, status: str) -> bool:
+    """The light turns ``status`` (warning or overdue), only from the colour ``item_case``
+    was read with (two runs of the beat task change it once). Audited ``item_case.<status>``."""
+    with transaction.atomic(savepoint=False):
+        if not TIME_LIMIT.move(status, pk=item_case.pk, where={"time_status": item_case.time_status}):
+            return False
+        audit.record(
+            action=f"item_case.{status}",
+            case_number=item_case.case.number,
+            obj=item_case,
+            after={"due_date": str(item_case.due_date)},
         )
-        == 1
-    )
+    item_case.time_status = status
+    return True
 
 
 def _plain(changes: dict) -> dict:
