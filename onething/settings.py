@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, not a CDN
     "onething.common",
+    "onething.audit",
     "onething.accounts",
     "onething.catalog",
     "onething.notice",

@@ -30,7 +30,7 @@ from onething.accounts.models import SignupChallenge, User
 from onething.apply import validators
 from onething.apply.datahub import DatahubRequestError, DatahubUnavailable, datahub_client
 from onething.apply.validators import FieldError
-from onething.oversight import audit
+from onething.audit import services as audit
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ Issue by issue the machine grows: submitted (here) → accepted / returned / ref
 
 from django.db import transaction
 
+from onething.audit import services as audit
 from onething.cases.models import Case, CaseMaterial
 from onething.cases.numbering import next_case_number
-from onething.oversight import audit
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from onething.apply.models import Upload
 from onething.apply.selectors import form_for, notice_materials
 from onething.apply.services import SubmissionInvalid
 from onething.apply.validators import credit_code, identifier
+from onething.audit import services as audit
 from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
 from onething.catalog import situations
@@ -23,7 +24,6 @@ from onething.intake import selectors
 from onething.intake.materials import Decision, PlannedCheck, committed_limit_days, decide, deferral_window
 from onething.intake.models import Clerk, CorrectionRequest, MaterialCheck
 from onething.notice.selectors import InvalidAnswers, compiled_version
-from onething.oversight import audit
 from services.datahub.ids import normalize
 
 SOURCE_TO_OUTCOME = {

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from onething.accounts.models import User
 from onething.accounts.selectors import mask_id_number, mask_mobile
-from onething.oversight.models import AuditEvent
+from onething.audit.models import AuditEvent
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 10_000

@@ -5,7 +5,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from onething.oversight import audit
+from onething.audit import services as audit
 from onething.processing.models import ItemCase
 
 WARNING_SHARE = 0.8

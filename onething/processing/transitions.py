@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from onething.oversight import audit
+from onething.audit import services as audit
 from onething.processing.models import ItemCase
 
 S = ItemCase.State

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from onething.apply.models import Upload
-from onething.oversight.models import AuditEvent
+from onething.audit.models import AuditEvent
 from onething.processing.models import CallbackNonce, CallbackReceipt, ItemCase
 from services.department import signing
 from tests.processing.test_callbacks import URL, approval, birth, post  # noqa: F401 (birth is a fixture)

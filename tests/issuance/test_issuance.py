@@ -11,11 +11,11 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from pypdf import PdfReader
 
+from onething.audit.models import AuditEvent
 from onething.cases.models import Case
 from onething.issuance import services
 from onething.issuance.errors import IssuanceError, TransientIssuanceError
 from onething.issuance.models import Delivery, IssuedLicence
-from onething.oversight.models import AuditEvent
 from onething.processing import services as processing
 from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.models import ItemCase

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from onething.oversight.models import AuditEvent
+from onething.audit.models import AuditEvent
 from onething.processing.models import CallbackReceipt, ItemCase
 from services.department import signing
 from tests.processing.conftest import accepted_case

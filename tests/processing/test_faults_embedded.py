@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from onething.oversight.models import AuditEvent
+from onething.audit.models import AuditEvent
 from onething.processing.models import CallbackReceipt, DepartmentEndpoint, ItemCase
 from services.department import signing
 from tests.processing.conftest import accepted_case

@@ -107,7 +107,7 @@ def test_dashboard_exports_show_no_full_id_or_mobile(world, role, table):
 
 
 def test_audit_events_are_masked_for_clerks_and_officers(world):
-    from onething.oversight.models import AuditEvent
+    from onething.audit.models import AuditEvent
 
     events = AuditEvent.objects.filter(case_number__in=[world.concluded.number, world.live.number])
     assert events.count() > 5
@@ -137,7 +137,7 @@ def test_admin_changelists_cover_people_and_cases():
         "axes_accessattempt",
         "axes_accesslog",
         "notifications_notification",
-        "oversight_auditevent",
+        "audit_auditevent",
     ):
         assert f"admin:{expected}_changelist" in names
 
@@ -163,7 +163,7 @@ def test_the_officer_sees_the_application_data_the_department_decides_on(world):
 
 
 def test_the_administrator_reads_audit_events_raw_others_masked(world):
-    from onething.oversight.models import AuditEvent
+    from onething.audit.models import AuditEvent
 
     # citizen A's own action: her account (named by her ID number) is the actor
     event = AuditEvent.objects.filter(case_number=world.concluded.number, actor=world.users["citizen_a"]).first()

@@ -13,9 +13,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from onething.audit.models import AuditEvent
 from onething.intake import selectors as intake_selectors
 from onething.intake import services as intake_services
-from onething.oversight.models import AuditEvent
 from onething.processing.models import ItemCase
 from onething.workdays import selectors
 from onething.workdays.services import (
