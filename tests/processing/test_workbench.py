@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from onething.audit.models import AuditEvent
-from onething.common.management.commands.load_demo import ADMIN_USERNAME
 from onething.notifications.models import Notification
+from onething.operations.management.commands.load_demo import ADMIN_USERNAME
 from onething.processing import services
 from onething.processing.models import DepartmentEndpoint, ItemCase
 from tests.processing.conftest import accepted_case

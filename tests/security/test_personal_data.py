@@ -234,8 +234,8 @@ def test_a_data_hub_outage_logs_no_id_number(world, caplog, settings):
 
 def test_the_log_filter_masks_messages_extras_and_tracebacks():
     """Whoever logs a number, the console handler writes it masked (text and JSON)."""
-    from onething.common.logging import JsonFormatter
     from onething.common.redaction import PersonalDataFilter
+    from onething.operations.logging import JsonFormatter
 
     def record(**extra) -> logging.LogRecord:
         try:

@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from onething.common.management.commands.load_demo import ADMIN_USERNAME
+from onething.operations.management.commands.load_demo import ADMIN_USERNAME
 
 CENTRE_X, CENTRE_Y = "huangpu", "xuhui"
 DEPARTMENT_P, DEPARTMENT_Q = "hrss", "tax"
