@@ -24,7 +24,7 @@ from onething.catalog.models import Department
 from onething.common import limits
 from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.models import CallbackNonce, CallbackReceipt, ItemCase
-from services.department import signing
+from services.protocol import signing
 
 log = logging.getLogger(__name__)
 KNOWN_STATES = {s.value for s in ItemCase.State}

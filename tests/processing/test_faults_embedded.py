@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from onething.audit.models import AuditEvent
 from onething.processing.models import CallbackReceipt, DepartmentEndpoint, ItemCase
-from services.department import signing
+from services.protocol import signing
 from tests.processing.conftest import accepted_case
 from tests.processing.test_end_to_end import (
     FAST,

@@ -17,7 +17,7 @@ from onething.common import secretbox
 from onething.processing import services
 from onething.processing.adapters.http import HttpAdapter
 from onething.processing.models import DepartmentEndpoint
-from services.department import signing
+from services.protocol import signing
 
 pytestmark = pytest.mark.django_db
 
