@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from onething.accounts.forms import AccountChangeForm, AccountCreationForm
 from onething.accounts.models import User
-from onething.accounts.selectors import mask_id_number, mask_mobile
-from onething.accounts.services import IDENTIFIER_SHAPE
 from onething.audit.admin import AuditedModelAdmin
+from onething.identity.masking import mask_id_number, mask_mobile
+from onething.identity.validators import IDENTIFIER_SHAPE
 
 IDENTITY_FIELDS = ("role", "full_name", "id_number", "mobile", "real_name_verified")
 

@@ -72,7 +72,7 @@ def test_approved_items_leave_their_licences_on_the_case_registered_in_the_hub(w
         assert licence.state == L.State.COLLECTED and bytes(licence.document).startswith(b"%PDF")
     registered = licences.filter(registration=L.Registration.REGISTERED)
     assert household in registered and registered.count() == licences.count() - 1
-    from onething.apply.datahub import datahub_client
+    from onething.identity.datahub import datahub_client
 
     with datahub_client() as hub:
         stored = hub.get_elicence(household.number)

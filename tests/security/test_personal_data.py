@@ -85,7 +85,7 @@ def test_lists_show_no_full_id_or_mobile(world, role, name, kwargs):
 
 def test_the_lists_do_show_citizen_a_masked(world):
     """Not vacuous: the queue and the audit log do list citizen A, masked."""
-    from onething.accounts.selectors import mask_id_number
+    from onething.identity.masking import mask_id_number
 
     assert mask_id_number(hub.MOTHER.id_number) in get(world, "clerk_x", reverse("intake:queue"))
     assert world.submitted.number in get(world, "clerk_x", reverse("intake:queue"))
