@@ -25,7 +25,7 @@ from pathlib import Path
 from celery import shared_task
 from celery.signals import worker_ready
 
-from services.department.client import DepartmentClient
+from services.protocol.client import DepartmentClient
 
 QUEUE = "bench"
 DONE_KEY = "bench:bare_submit:done"

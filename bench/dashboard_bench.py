@@ -326,8 +326,8 @@ def time_views(repeat: int) -> list[tuple[str, list[float], float]]:
     from django.utils import timezone
 
     from onething.catalog.models import Bundle, Department
-    from onething.common.management.commands.load_demo import ADMIN_USERNAME
     from onething.intake.models import ServiceCentre
+    from onething.operations.management.commands.load_demo import ADMIN_USERNAME
     from onething.oversight.csv_export import TABLES
 
     client = Client()

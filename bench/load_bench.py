@@ -417,9 +417,9 @@ def form_values() -> dict:
 def routed_clerks() -> list[tuple[str, str]]:
     """(username, password) of the clerks of the centre child-birth cases are routed to."""
     from onething.catalog.models import Bundle
-    from onething.common.management.commands.load_demo import CLERK_PASSWORD
     from onething.intake.models import Clerk
     from onething.intake.selectors import responsible_centre
+    from onething.operations.management.commands.load_demo import CLERK_PASSWORD
 
     centre = responsible_centre(bundle=Bundle.objects.get(code=BUNDLE))
     names = list(

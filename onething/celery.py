@@ -35,13 +35,13 @@ def _close_old_connections(task=None, **kwargs) -> None:
 @beat_init.connect
 def _refuse_demo_secrets(sender=None, **kwargs) -> None:
     """A worker or beat does not start, with DEBUG off, while a department endpoint holds a
-    demo secret (onething/common/checks.py). SystemExit: Celery logs and swallows ordinary
+    demo secret (onething/operations/checks.py). SystemExit: Celery logs and swallows ordinary
     exceptions raised by signal handlers."""
     if getattr(sender, "app", None) is not app:
         return
     from django.core.exceptions import ImproperlyConfigured
 
-    from onething.common.checks import refuse_to_start
+    from onething.operations.checks import refuse_to_start
 
     try:
         refuse_to_start()
@@ -50,8 +50,8 @@ def _refuse_demo_secrets(sender=None, **kwargs) -> None:
 
 
 # Log context across processes: the case number travels in the message headers
-# (onething/common/logging.py); with LOG_FORMAT=json the worker logs through settings.LOGGING.
+# (onething/operations/logging.py); with LOG_FORMAT=json the worker logs through settings.LOGGING.
 # After _close_old_connections, so that a case-number lookup gets a healthy connection.
-from onething.common.logging import connect_celery_signals  # noqa: E402
+from onething.operations.logging import connect_celery_signals  # noqa: E402
 
 connect_celery_signals(json_logs=os.environ.get("LOG_FORMAT", "text").strip().lower() == "json")

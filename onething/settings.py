@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, not a CDN
     "onething.common",
+    "onething.audit",
     "onething.accounts",
     "onething.catalog",
     "onething.notice",
@@ -61,10 +62,11 @@ INSTALLED_APPS = [
     "onething.notifications",
     "onething.intake",
     "onething.processing",
+    "onething.operations",
 ]
 
 MIDDLEWARE = [
-    "onething.common.middleware.RequestContextMiddleware",
+    "onething.operations.middleware.RequestContextMiddleware",
     "onething.common.middleware.ApiInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "onething.common.middleware.ContentSecurityPolicyMiddleware",
@@ -362,7 +364,7 @@ SECRETS_ENCRYPTION_KEY = os.environ.get("SECRETS_ENCRYPTION_KEY", "").strip()
 # With DEBUG off the engine refuses to start with a missing, short or demo SECRET_KEY, the
 # demo DATAHUB_KEY or no SECRETS_ENCRYPTION_KEY (onething/common/secret_policy.py); demo
 # department secrets in the database are refused by the system check onething.E001 and at
-# the start of gunicorn and Celery (onething/common/checks.py).
+# the start of gunicorn and Celery (onething/operations/checks.py).
 if not DEBUG:
     from onething.common.secret_policy import settings_problems
 
@@ -419,7 +421,7 @@ if not DEBUG:
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
 
-# /healthz (onething/common/health.py) and /metrics (onething/common/metrics.py).
+# /healthz (onething/operations/health.py) and /metrics (onething/operations/metrics.py).
 HEALTHZ_TIMEOUT_SECONDS = float(os.environ.get("HEALTHZ_TIMEOUT_SECONDS", "1.0"))
 HEALTHZ_CACHE_SECONDS = float(os.environ.get("HEALTHZ_CACHE_SECONDS", "5"))
 # Bearer token for /metrics; without one, /metrics answers only with DEBUG on.
@@ -428,7 +430,7 @@ METRICS_WINDOW_SECONDS = int(os.environ.get("METRICS_WINDOW_SECONDS", "900"))  #
 METRICS_CACHE_SECONDS = float(os.environ.get("METRICS_CACHE_SECONDS", "10"))
 
 # Logs to standard output. LOG_FORMAT=json: one JSON object per line with the case number,
-# request id and task id (onething/common/logging.py); "text" (default) for `make run`.
+# request id and task id (onething/operations/logging.py); "text" (default) for `make run`.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
 # One log line per web request (method, path, status, duration); on with JSON logs.
 ACCESS_LOG = env_bool("ACCESS_LOG", LOG_FORMAT == "json")
@@ -436,12 +438,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "context": {"()": "onething.common.logging.ContextFilter"},
+        "context": {"()": "onething.operations.logging.ContextFilter"},
         # ID and mobile numbers masked in every line, whoever logged them (docs/security.md)
         "personal_data": {"()": "onething.common.redaction.PersonalDataFilter"},
     },
     "formatters": {
-        "json": {"()": "onething.common.logging.JsonFormatter"},
+        "json": {"()": "onething.operations.logging.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(case_number)s] %(message)s"},
     },
     "handlers": {

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from onething.common import health, metrics
+from onething.operations import health, metrics
 
 # JSON errors on API paths, Django's pages elsewhere (onething/common/errors.py)
 handler400 = "onething.common.errors.bad_request"

@@ -6,14 +6,16 @@ from __future__ import annotations
 from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessBase, AccessLog
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from onething.accounts.forms import AccountChangeForm, AccountCreationForm
 from onething.accounts.models import User
-from onething.accounts.selectors import mask_id_number, mask_mobile
-from onething.accounts.services import IDENTIFIER_SHAPE
+from onething.audit.admin import AuditedModelAdmin
+from onething.identity.masking import mask_id_number, mask_mobile
+from onething.identity.validators import IDENTIFIER_SHAPE
 
 IDENTITY_FIELDS = ("role", "full_name", "id_number", "mobile", "real_name_verified")
 
@@ -24,7 +26,7 @@ def _masked_if_identifier(value: str) -> str:
 
 
 @admin.register(User)
-class AccountAdmin(UserAdmin):
+class AccountAdmin(AuditedModelAdmin, UserAdmin):
     form = AccountChangeForm
     add_form = AccountCreationForm
     fieldsets = (
@@ -88,7 +90,7 @@ class MaskedAttemptAdmin:
 
 
 @admin.register(AccessAttempt)
-class LoginFailureAdmin(MaskedAttemptAdmin, axes_admin.AccessAttemptAdmin):
+class LoginFailureAdmin(MaskedAttemptAdmin, AuditedModelAdmin, axes_admin.AccessAttemptAdmin):
     list_display = ["masked_identity", "ip_address", "failures_since_start", "attempt_time", "path_info"]
     list_filter = ["attempt_time", "path_info"]
     search_fields = ["username", "ip_address"]
@@ -98,9 +100,18 @@ class LoginFailureAdmin(MaskedAttemptAdmin, axes_admin.AccessAttemptAdmin):
 
 
 @admin.register(AccessLog)
-class LoginLogAdmin(MaskedAttemptAdmin, axes_admin.AccessLogAdmin):
+class LoginLogAdmin(MaskedAttemptAdmin, AuditedModelAdmin, axes_admin.AccessLogAdmin):
     list_display = ["masked_identity", "ip_address", "attempt_time", "logout_time", "path_info"]
     search_fields = ["username", "ip_address"]
     ordering = ["-attempt_time"]
     fieldsets = ((None, {"fields": ("masked_identity", "ip_address", "attempt_time", "logout_time", "path_info")}),)
     readonly_fields = ["masked_identity", "ip_address", "attempt_time", "logout_time", "path_info"]
+
+
+# Django's own group admin, on the audited base class like every admin of the project.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedModelAdmin, GroupAdmin):
+    pass

@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from onething.accounts import services
 from onething.accounts.models import User
-from onething.apply import validators
-from onething.apply.validators import FieldError
 from onething.common.i18n import pick
+from onething.identity import validators
+from onething.identity.validators import FieldError
 
 
 def _text(label: str, required: str, max_length: int, **attrs: str) -> forms.CharField:

@@ -5,6 +5,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from onething.identity.masking import mask_id_number
+
 
 class User(AbstractUser):
     class Role(models.TextChoices):
@@ -58,6 +60,4 @@ class SignupChallenge(models.Model):
         verbose_name_plural = _("待验证的注册")
 
     def __str__(self) -> str:
-        from onething.accounts.selectors import mask_id_number
-
         return f"{mask_id_number(self.identity)} ({self.role})"

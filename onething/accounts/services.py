@@ -27,15 +27,13 @@ from django.utils import timezone, translation
 
 from onething.accounts import throttle
 from onething.accounts.models import SignupChallenge, User
-from onething.apply import validators
-from onething.apply.datahub import DatahubRequestError, DatahubUnavailable, datahub_client
-from onething.apply.validators import FieldError
-from onething.oversight import audit
+from onething.audit import services as audit
+from onething.identity import validators
+from onething.identity.datahub import DatahubRequestError, DatahubUnavailable, datahub_client
+from onething.identity.validators import IDENTIFIER_SHAPE, RESIDENT_ID_SHAPE, FieldError
 
 logger = logging.getLogger(__name__)
 
-RESIDENT_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
-IDENTIFIER_SHAPE = re.compile(r"^[0-9A-Z]{18}$")
 UNAVAILABLE_MESSAGE = "实名核验服务暂时不可用，请稍后再试"
 UNAVAILABLE_MESSAGE_EN = "the real-name verification service is temporarily unavailable, please try again later"
 

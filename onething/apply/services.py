@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from onething.apply import materials as material_rules
 from onething.apply import selectors
-from onething.apply.datahub import DatahubError, datahub_client
 from onething.apply.form import IDENTIFIER_VALIDATORS, MergedForm, storable, validate
 from onething.apply.models import Draft, Upload
 from onething.apply.prefill.base import SOURCE_ELICENCE
@@ -26,6 +25,7 @@ from onething.cases.numbering import next_case_number
 from onething.catalog import situations
 from onething.catalog.definition import DEFAULT_MAX_LENGTH
 from onething.catalog.models import BundleVersion
+from onething.identity.datahub import DatahubError, datahub_client
 from onething.notice.selectors import InvalidAnswers
 
 logger = logging.getLogger(__name__)

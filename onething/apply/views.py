@@ -393,7 +393,7 @@ def _item_case_rows(case: Case, compiled) -> list[dict]:
     """Every item case with its history, in plain words, for the applicant: what its state
     means and the next step (processing.plain); the internal label too, shown to staff only.
     A supplement request's fields and materials by their names, not their keys."""
-    from onething.oversight.models import AuditEvent
+    from onething.audit.models import AuditEvent
     from onething.processing.models import ItemCase
     from onething.processing.plain import plain_item_state
     from onething.processing.selectors import item_cases_of_case

@@ -15,10 +15,10 @@ when its last item case is final (``case_conclude``).
 from django.db import transaction
 from django.utils import timezone
 
+from onething.audit import services as audit
 from onething.cases.models import Case, CaseMaterial
 from onething.cases.numbering import next_case_number
 from onething.common.statemachine import StateMachine, TransitionNotAllowed
-from onething.oversight import audit
 
 S = Case.State
 CASE = StateMachine(

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from onething.audit.admin import AuditedModelAdmin
 from onething.catalog.definition.errors import DefinitionInvalid, DefinitionProblem
 from onething.catalog.definition.exporter import export_version
 from onething.catalog.definition.importer import import_definition
@@ -55,13 +56,13 @@ def _version_link(version: BundleVersion):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "name_en", "contact")
     search_fields = ("code", "name", "name_en")
 
 
 @admin.register(DataElement)
-class DataElementAdmin(admin.ModelAdmin):
+class DataElementAdmin(AuditedModelAdmin):
     list_display = ("key", "label", "label_en", "type", "validator", "max_length")
     list_filter = ("type", "validator")
     search_fields = ("key", "label", "label_en")
@@ -88,7 +89,7 @@ class MaterialRequirementInline(admin.TabularInline):
 
 
 @admin.register(ServiceItem)
-class ServiceItemAdmin(admin.ModelAdmin):
+class ServiceItemAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "department", "committed_days", "statutory_days", "fee_amount")
     list_filter = ("department",)
     list_select_related = ("department",)
@@ -181,7 +182,7 @@ def read_definition(upload) -> tuple[object, list[DefinitionProblem]]:
 
 
 @admin.register(Bundle)
-class BundleAdmin(admin.ModelAdmin):
+class BundleAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "applicant_type", "published_version", "draft_version")
     list_filter = ("applicant_type",)
     search_fields = ("code", "name", "name_en", "keywords")
@@ -349,7 +350,7 @@ class BundleVersionForm(forms.ModelForm):
 
 
 @admin.register(BundleVersion)
-class BundleVersionAdmin(admin.ModelAdmin):
+class BundleVersionAdmin(AuditedModelAdmin):
     form = BundleVersionForm
     list_display = ("bundle", "version_label", "state", "created_at", "published_at", "retired_at")
     list_display_links = ("bundle", "version_label")

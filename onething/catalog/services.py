@@ -7,12 +7,12 @@ edits to shared items never change a published version.
 
 from django.db import transaction
 
+from onething.audit import services as audit
 from onething.catalog import transitions
 from onething.catalog.definition.errors import DefinitionInvalid
 from onething.catalog.definition.exporter import build_document
 from onething.catalog.definition.validation import validate_document
 from onething.catalog.models import BundleVersion
-from onething.oversight import audit
 
 
 @transaction.atomic

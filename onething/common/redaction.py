@@ -4,7 +4,7 @@ exception message, or a library such as urllib3, whose DEBUG lines carry the URL
 the data hub (``GET /v1/persons/<ID number>``).
 
 No model imports: logging is configured before the apps are loaded. The masks match
-onething.accounts.selectors.mask_id_number / mask_mobile; they live in services/redaction.py,
+onething.identity.masking.mask_id_number / mask_mobile; they live in services/redaction.py,
 which the stand-alone services' access logs use too.
 """
 

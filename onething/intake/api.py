@@ -15,11 +15,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from onething.accounts.selectors import mask_id_number
 from onething.apply.api import CaseMaterialSerializer
 from onething.cases.models import Case
 from onething.cases.transitions import TransitionRefused
 from onething.common.api import BilingualAPIError, ErrorSerializer
+from onething.identity.masking import mask_id_number
 from onething.intake import selectors, services
 from onething.intake.materials import Decision
 from onething.intake.models import MaterialCheck

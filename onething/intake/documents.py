@@ -24,15 +24,15 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import HRFlowable, Paragraph, Spacer, Table, TableStyle
 
-from onething.accounts.selectors import mask_id_number
 from onething.apply.selectors import form_for
+from onething.audit.models import AuditEvent
 from onething.cases.models import Case
 from onething.common import pdf
 from onething.common.i18n import pick
+from onething.identity.masking import mask_id_number
 from onething.intake import selectors
 from onething.intake.models import CorrectionRequest, MaterialCheck
 from onething.notice.engine import build_notice
-from onething.oversight.models import AuditEvent
 
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 QR_SIZE_MM = 34

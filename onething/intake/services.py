@@ -9,21 +9,21 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from onething.accounts.selectors import mask_id_number as mask_identifier
-from onething.apply.datahub import DatahubError, datahub_client
 from onething.apply.form import validate
 from onething.apply.models import Upload
 from onething.apply.selectors import form_for, notice_materials
 from onething.apply.services import SubmissionInvalid
-from onething.apply.validators import credit_code, identifier
+from onething.audit import services as audit
 from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
 from onething.catalog import situations
+from onething.identity.datahub import DatahubError, datahub_client
+from onething.identity.masking import mask_id_number as mask_identifier
+from onething.identity.validators import credit_code, identifier
 from onething.intake import selectors
 from onething.intake.materials import Decision, PlannedCheck, committed_limit_days, decide, deferral_window
 from onething.intake.models import Clerk, CorrectionRequest, MaterialCheck
 from onething.notice.selectors import InvalidAnswers, compiled_version
-from onething.oversight import audit
 from services.datahub.ids import normalize
 
 SOURCE_TO_OUTCOME = {

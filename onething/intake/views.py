@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from onething.accounts.selectors import mask_id_number
 from onething.apply import materials as material_rules
 from onething.apply import selectors as apply_selectors
 from onething.apply.form import MergedField
@@ -39,6 +38,7 @@ from onething.catalog import selectors as catalog_selectors
 from onething.catalog import situations
 from onething.common.access import role_required
 from onething.common.i18n import pick
+from onething.identity.masking import mask_id_number
 from onething.intake import forms, selectors, services
 from onething.intake.materials import Decision
 from onething.intake.models import MaterialCheck

@@ -4,12 +4,13 @@ last error, and can send a stuck one again (one action)."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from onething.audit.admin import AuditedModelAdmin
 from onething.issuance import transitions
 from onething.issuance.models import Delivery, IssuedLicence
 
 
 @admin.register(IssuedLicence)
-class IssuedLicenceAdmin(admin.ModelAdmin):
+class IssuedLicenceAdmin(AuditedModelAdmin):
     list_display = ["number", "title", "case", "state", "registration", "attempts", "updated_at"]
     list_filter = ["state", "registration", "licence_type"]
     search_fields = ["number", "case__number"]
@@ -39,7 +40,7 @@ class IssuedLicenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(AuditedModelAdmin):
     list_display = ["case", "method", "centre", "picked_up_at", "mailed_at", "tracking_number"]
     list_filter = ["method", "centre"]
     search_fields = ["case__number", "tracking_number"]

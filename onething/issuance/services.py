@@ -16,13 +16,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from onething.apply import validators
-from onething.apply.datahub import DatahubRequestError, DatahubUnavailable, datahub_client
+from onething.audit import services as audit
 from onething.cases.models import Case
 from onething.catalog import elements
+from onething.identity.datahub import DatahubRequestError, DatahubUnavailable, datahub_client
 from onething.issuance import transitions
 from onething.issuance.errors import IssuanceError, TransientIssuanceError
 from onething.issuance.models import Delivery, IssuedLicence
-from onething.oversight import audit
 from onething.processing.errors import PermanentDispatchError, TransientDispatchError
 from onething.processing.models import ItemCase
 from onething.processing.selectors import adapter_for

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from onething.accounts.selectors import mask_id_number, mask_mobile
-from onething.accounts.services import IDENTIFIER_SHAPE
-from onething.common.admin import ReadOnlyAdmin
+from onething.audit.admin import ReadOnlyAdmin
+from onething.identity.masking import mask_id_number, mask_mobile
+from onething.identity.validators import IDENTIFIER_SHAPE
 from onething.notifications.channels import registry
 from onething.notifications.models import Notification, SmsOutbox
 

@@ -25,7 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import BadHeaderError, get_connection, send_mail
 from django.utils.module_loading import import_string
 
-from onething.accounts.selectors import mask_mobile
+from onething.identity.masking import mask_mobile
 
 if TYPE_CHECKING:
     from onething.notifications.models import Notification

@@ -33,8 +33,8 @@ from onething.notifications.channels import (
 )
 from onething.notifications.models import Notification
 
-if TYPE_CHECKING:
-    from onething.accounts.models import User
+if TYPE_CHECKING:  # whatever settings.AUTH_USER_MODEL is: notifications sit below accounts
+    from django.contrib.auth.models import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def max_attempts() -> int:
 
 def notify(
     *,
-    recipient: User | None,
+    recipient: AbstractBaseUser | None,
     subject: str,
     body: str,
     dedup_key: str,

@@ -4,9 +4,9 @@ it anyway). The application's own search page is /oversight/audit/ (masked listi
 
 from django.contrib import admin
 
-from onething.common.admin import ReadOnlyAdmin
+from onething.audit.admin import ReadOnlyAdmin
+from onething.audit.models import AuditEvent
 from onething.oversight.audit_selectors import actor_label
-from onething.oversight.models import AuditEvent
 
 
 @admin.register(AuditEvent)

@@ -33,8 +33,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from onething.accounts.models import User
-from onething.accounts.selectors import mask_id_number, mask_mobile
-from onething.oversight.models import AuditEvent
+from onething.audit.models import AuditEvent
+from onething.identity.masking import mask_id_number, mask_mobile
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 10_000

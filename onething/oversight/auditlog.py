@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from onething.audit import services as audit
+from onething.audit.models import AuditEvent
 from onething.common.access import role_required
-from onething.oversight import audit
 from onething.oversight import audit_selectors as selectors
-from onething.oversight.models import AuditEvent
 
 #: Offered as suggestions in the action field (any prefix works, see the selectors).
 ACTION_SUGGESTIONS = [

@@ -28,8 +28,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from onething.audit import services as audit
 from onething.common.access import role_required
-from onething.oversight import audit, charts, csv_export
+from onething.oversight import charts, csv_export
 from onething.oversight import dashboard_selectors as sel
 from onething.oversight.charts import Series
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from onething.audit.models import AuditEvent
 from onething.cases.models import Case
-from onething.oversight.models import AuditEvent, Rating, Rectification
+from onething.oversight.models import Rating, Rectification
 from onething.oversight.ratings import (
     RATEABLE_CASE_STATES,
     RUNNING,

@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from onething.accounts.selectors import mask_mobile
 from onething.cases.models import Case
 from onething.common.access import role_required
+from onething.identity.masking import mask_mobile
 from onething.oversight import rating_selectors as selectors
 from onething.oversight import ratings
 from onething.oversight.models import Rating, Rectification

@@ -35,11 +35,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from onething.audit import services as audit
 from onething.cases.models import Case
 from onething.catalog.models import Department
 from onething.common.i18n import pick
 from onething.intake.models import ServiceCentre
-from onething.oversight import audit
 from onething.oversight.models import Rating, Rectification
 from onething.oversight.transitions import RUNNING, rectification_move
 from onething.processing.models import ItemCase

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from onething.common.admin import ReadOnlyAdmin
+from onething.audit.admin import AuditedModelAdmin, ReadOnlyAdmin
 from onething.processing import services
 from onething.processing.models import CallbackReceipt, DepartmentEndpoint, ItemCase, Officer
 
@@ -66,7 +66,7 @@ class DepartmentEndpointForm(forms.ModelForm):
 
 
 @admin.register(DepartmentEndpoint)
-class DepartmentEndpointAdmin(admin.ModelAdmin):
+class DepartmentEndpointAdmin(AuditedModelAdmin):
     form = DepartmentEndpointForm
     list_display = ("department", "adapter", "base_url", "has_secret", "has_previous_secret", "secret_rotated_at")
     list_filter = ("adapter",)
@@ -103,7 +103,7 @@ class DepartmentEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(Officer)
-class OfficerAdmin(admin.ModelAdmin):
+class OfficerAdmin(AuditedModelAdmin):
     list_display = ("user", "username", "department")
     list_filter = ("department",)
     search_fields = ("user__username", "user__full_name", "department__name", "department__code")
@@ -116,7 +116,7 @@ class OfficerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ItemCase)
-class ItemCaseAdmin(admin.ModelAdmin):
+class ItemCaseAdmin(AuditedModelAdmin):
     """Read-only: an item case's state changes only through the processing services. The
     one thing an administrator does here is to send dead letters again."""
 

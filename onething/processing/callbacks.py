@@ -19,12 +19,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from onething.audit import services as audit
 from onething.catalog.models import Department
 from onething.common import limits
-from onething.oversight import audit
 from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.models import CallbackNonce, CallbackReceipt, ItemCase
-from services.department import signing
+from services.protocol import signing
 
 log = logging.getLogger(__name__)
 KNOWN_STATES = {s.value for s in ItemCase.State}

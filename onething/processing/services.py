@@ -18,11 +18,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from onething.audit import services as audit
 from onething.cases import transitions as case_transitions
 from onething.cases.models import Case
 from onething.notice.engine import CompiledBundle, build_notice
 from onething.notice.selectors import compiled_version
-from onething.oversight import audit
 from onething.processing import transitions
 from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.errors import PermanentDispatchError, TransientDispatchError

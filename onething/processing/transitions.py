@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from onething.audit import services as audit
 from onething.common.statemachine import StateMachine
-from onething.oversight import audit
 from onething.processing.models import ItemCase
 
 S = ItemCase.State

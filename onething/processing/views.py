@@ -24,10 +24,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from onething.apply.uploads import UploadRejected, sniff_content_type, upload_create
+from onething.audit.models import AuditEvent
 from onething.common.access import role_required
 from onething.common.i18n import pick
 from onething.notice.selectors import compiled_version
-from onething.oversight.models import AuditEvent
 from onething.processing import selectors, services
 from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.models import DepartmentEndpoint, ItemCase

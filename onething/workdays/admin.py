@@ -14,6 +14,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from onething.audit.admin import AuditedModelAdmin
 from onething.workdays.forms import YearScheduleForm
 from onething.workdays.models import CalendarDay, CalendarYear
 from onething.workdays.services import ScheduleInvalid, recompute_provisional, schedule_problems, set_year_schedule
@@ -44,7 +45,7 @@ class CalendarDayInline(admin.TabularInline):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(AuditedModelAdmin):
     list_display = ("year", "source", "holiday_count", "workday_count", "note", "updated")
     list_filter = ("source",)
     search_fields = ("year", "note")
@@ -134,7 +135,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(AuditedModelAdmin):
     """Read-only list for searching; days are edited with their year."""
 
     list_display = ("date", "kind", "name", "year")

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from . import signing
+from services.protocol import signing
+
 from .certificates import render_certificate
 from .config import Config, DepartmentConfig
 from .processing import Processor

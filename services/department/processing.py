@@ -27,8 +27,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from services.protocol.signing import MAX_SKEW_SECONDS, sign_headers
+
 from .config import Config, DepartmentConfig, ItemConfig
-from .signing import MAX_SKEW_SECONDS, sign_headers
 from .store import SHANGHAI, Row, Store
 from .templates import Context
 

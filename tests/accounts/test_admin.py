@@ -5,7 +5,7 @@ from axes.models import AccessAttempt
 from django.test import Client
 
 from onething.accounts.models import User
-from onething.accounts.selectors import mask_id_number
+from onething.identity.masking import mask_id_number
 from services.datahub import demo_identities as demo
 
 pytestmark = pytest.mark.django_db

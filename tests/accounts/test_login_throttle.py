@@ -199,7 +199,7 @@ def test_the_administrator_lifts_a_lockout_with_the_command(client, root, login_
 
 
 def test_the_demo_superuser_has_a_less_guessable_name(db):
-    from onething.common.management.commands.load_demo import ADMIN_PASSWORD, ADMIN_USERNAME
+    from onething.operations.management.commands.load_demo import ADMIN_PASSWORD, ADMIN_USERNAME
 
     legacy = User.objects.create_superuser(username="admin", password=ADMIN_PASSWORD, role=User.Role.ADMIN)
     call_command("load_demo", verbosity=0, stdout=io.StringIO())

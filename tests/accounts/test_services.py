@@ -6,7 +6,7 @@ import pytest
 
 from onething.accounts import services
 from onething.accounts.models import User
-from onething.accounts.selectors import mask_id_number, mask_mobile
+from onething.identity.masking import mask_id_number, mask_mobile
 from services.datahub import demo_identities as demo
 
 from .conftest import PASSWORD, all_sms_codes, code_sent_to, sms_to, with_wrong_check_digit

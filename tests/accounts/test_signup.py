@@ -14,8 +14,8 @@ from django.test import Client
 
 from onething.accounts import services
 from onething.accounts.models import SignupChallenge, User
+from onething.audit.models import AuditEvent
 from onething.notifications.models import Notification
-from onething.oversight.models import AuditEvent
 from services.datahub import demo_identities as demo
 
 from .conftest import PASSWORD, all_sms_codes, api_enterprise_data, api_signup_data, code_sent_to, sms_to

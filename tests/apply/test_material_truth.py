@@ -254,7 +254,7 @@ def test_a_licence_issued_to_the_applicant_by_an_earlier_case_never_fills_anothe
 ):
     """An ID card e-licence registered minutes ago for the enterprise's credit code (as an
     earlier case's issuance would) is the enterprise's; a person's ID card line never takes it."""
-    from onething.apply.datahub import datahub_client
+    from onething.identity.datahub import datahub_client
 
     with datahub_client() as hub:
         hub.register_elicence(

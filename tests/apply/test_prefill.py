@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from onething.accounts.models import User
-from onething.apply.datahub import DatahubRequestError, DatahubUnavailable
 from onething.apply.form import MergedField, MergedForm, build_merged_form
 from onething.apply.prefill.base import (
     SOURCE_ELICENCE,
@@ -21,6 +20,7 @@ from onething.apply.prefill.base import (
     registry,
 )
 from onething.apply.prefill.services import UNAVAILABLE_NOTICE, run_prefill
+from onething.identity.datahub import DatahubRequestError, DatahubUnavailable
 from onething.notice.engine import build_notice, compile_definition
 from services.datahub import demo_identities as demo
 from services.datahub.ids import make_credit_code, make_id_number

@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from onething.apply import selectors, services
 from onething.apply.models import Draft
 from onething.apply.uploads import upload_create
+from onething.audit.models import AuditEvent
 from onething.cases.models import Case
 from onething.catalog.selectors import published_version
-from onething.oversight.models import AuditEvent
 from services.datahub.demo_identities import MOTHER, NEWBORN_NAME
 
 ANSWERS = {"birth_place": "local_hospital", "married": True, "mother_insured": True}

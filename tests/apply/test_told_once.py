@@ -129,13 +129,14 @@ def test_an_item_whose_data_would_not_fit_one_department_request_is_refused(sett
 
 
 def test_the_engine_knows_the_protocols_body_limit(settings):
-    from services.department import client, server
+    from services.department import server
+    from services.protocol import client
 
     assert settings.DEPARTMENT_MAX_BODY_BYTES == server.MAX_BODY_BYTES == client.MAX_BODY_BYTES
 
 
 def test_the_client_refuses_an_oversize_body_without_sending_it():
-    from services.department.client import DepartmentClient, DepartmentPermanentError
+    from services.protocol.client import DepartmentClient, DepartmentPermanentError
 
     # nothing listens on this port: had the body been sent, the error would be transient
     with DepartmentClient("http://127.0.0.1:9/departments/x", "x", "secret", max_body_bytes=1000) as department:

@@ -6,7 +6,7 @@ import pytest
 
 from onething.apply import selectors
 from onething.apply.models import Draft
-from onething.common.management.commands.load_demo import DEMO_PASSWORD
+from onething.operations.management.commands.load_demo import DEMO_PASSWORD
 from services.datahub.demo_identities import CITIZEN, FAMILY_ADDRESS, MOTHER
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -14,10 +14,10 @@ from onething.apply import selectors
 from onething.apply.materials import draft_decisions
 from onething.apply.models import Draft
 from onething.cases.models import Case
-from onething.common.management.commands.load_demo import CLERK_PASSWORD, DEMO_PASSWORD
 from onething.intake.services import prereview
 from onething.issuance import services as issuance
 from onething.issuance.models import Delivery, IssuedLicence
+from onething.operations.management.commands.load_demo import CLERK_PASSWORD, DEMO_PASSWORD
 from services.datahub.demo_identities import ENTERPRISE_CREDIT_CODE
 from tests.browser.test_intake_journeys import log_in
 from tests.issuance.test_issuance import conclude

@@ -9,8 +9,8 @@ from pypdf import PdfReader
 
 from onething.apply import selectors as apply_selectors
 from onething.catalog.selectors import published_version
-from onething.common.management.commands.load_demo import CLERK_PASSWORD, DEMO_PASSWORD
 from onething.intake import selectors as intake_selectors
+from onething.operations.management.commands.load_demo import CLERK_PASSWORD, DEMO_PASSWORD
 from services.datahub.demo_identities import MOTHER
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -8,13 +8,13 @@ import zipfile
 
 import pytest
 
-from onething.common.management.commands.load_demo import (
+from onething.issuance.models import IssuedLicence
+from onething.operations.management.commands.load_demo import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
     DEMO_PASSWORD,
     OFFICER_PASSWORD,
 )
-from onething.issuance.models import IssuedLicence
 from onething.oversight.models import Rectification
 from onething.processing.models import ItemCase
 from services.datahub.demo_identities import MOTHER

@@ -16,9 +16,9 @@ import time
 import pytest
 
 from onething.apply.models import Upload
-from onething.oversight.models import AuditEvent
+from onething.audit.models import AuditEvent
 from onething.processing.models import CallbackNonce, CallbackReceipt, ItemCase
-from services.department import signing
+from services.protocol import signing
 from tests.processing.test_callbacks import URL, approval, birth, post  # noqa: F401 (birth is a fixture)
 from tests.security.conftest import world  # noqa: F401 (the security tests' world, for the sweep below)
 

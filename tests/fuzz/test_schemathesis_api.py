@@ -28,7 +28,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from onething.common.management.commands.load_demo import ADMIN_USERNAME
+from onething.operations.management.commands.load_demo import ADMIN_USERNAME
 from tests.profiles import examples
 
 pytestmark = pytest.mark.django_db

@@ -13,11 +13,11 @@ from django.utils import timezone
 from onething.apply import selectors as apply_selectors
 from onething.apply import services as apply_services
 from onething.apply.uploads import upload_create
+from onething.audit.models import AuditEvent
 from onething.cases.models import Case
 from onething.catalog.selectors import published_version
 from onething.intake import selectors, services
 from onething.intake.models import CorrectionRequest, MaterialCheck
-from onething.oversight.models import AuditEvent
 from services.datahub.demo_identities import DISHONEST, MOTHER
 
 ANSWERS = {"birth_place": "local_hospital", "married": True, "mother_insured": True}

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from onething.apply import selectors as apply_selectors
 from onething.apply.uploads import upload_create
+from onething.audit.models import AuditEvent
 from onething.cases.models import Case
 from onething.intake import selectors, services
 from onething.intake.materials import Decision
@@ -20,7 +21,6 @@ from onething.issuance import services as issuance
 from onething.issuance.errors import IssuanceError
 from onething.issuance.models import IssuedLicence
 from onething.notifications.models import Notification
-from onething.oversight.models import AuditEvent
 from onething.processing.models import ItemCase
 from tests.intake.test_acceptance import PDF, online_case
 from tests.issuance.test_issuance import conclude

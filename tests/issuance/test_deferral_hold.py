@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from onething.audit.models import AuditEvent
 from onething.cases.models import Case
 from onething.intake import services as intake
 from onething.issuance import selectors, services
 from onething.issuance.models import IssuedLicence
-from onething.oversight.models import AuditEvent
 from tests.intake.test_deferrals import AFTER, ITEM, check_of, deferred_case, owner_of, supply
 from tests.issuance.test_issuance import conclude
 

@@ -10,11 +10,11 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from pypdf import PdfReader
 
+from onething.audit.models import AuditEvent
 from onething.issuance import services
 from onething.issuance.errors import IssuanceError
 from onething.issuance.models import Delivery
 from onething.notifications.models import Notification
-from onething.oversight.models import AuditEvent
 from tests.issuance.test_issuance import concluded_case
 from tests.processing.conftest import accepted_case
 

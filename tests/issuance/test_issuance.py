@@ -11,11 +11,11 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from pypdf import PdfReader
 
+from onething.audit.models import AuditEvent
 from onething.cases.models import Case
 from onething.issuance import services
 from onething.issuance.errors import IssuanceError, TransientIssuanceError
 from onething.issuance.models import Delivery, IssuedLicence
-from onething.oversight.models import AuditEvent
 from onething.processing import services as processing
 from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.models import ItemCase
@@ -72,7 +72,7 @@ def test_approved_items_leave_their_licences_on_the_case_registered_in_the_hub(w
         assert licence.state == L.State.COLLECTED and bytes(licence.document).startswith(b"%PDF")
     registered = licences.filter(registration=L.Registration.REGISTERED)
     assert household in registered and registered.count() == licences.count() - 1
-    from onething.apply.datahub import datahub_client
+    from onething.identity.datahub import datahub_client
 
     with datahub_client() as hub:
         stored = hub.get_elicence(household.number)

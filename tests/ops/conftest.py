@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    from onething.common import health, metrics
+    from onething.operations import health, metrics
 
     health.clear_cache()
     metrics.clear_cache()

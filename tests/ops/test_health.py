@@ -47,7 +47,7 @@ def test_no_worker_is_503_but_web_scope_is_200(client, memory_broker):
 
 
 def test_database_failure_is_503(client, memory_broker, monkeypatch):
-    from onething.common import health
+    from onething.operations import health
 
     def broken():
         raise RuntimeError("connection refused")
@@ -74,7 +74,7 @@ def test_filesystem_broker_of_make_run(client, settings, tmp_path):
 
 
 def test_results_are_cached_for_a_few_seconds(client, memory_broker, monkeypatch):
-    from onething.common import health
+    from onething.operations import health
 
     calls = []
     monkeypatch.setitem(health._FUNCTIONS, "broker", lambda: calls.append(1))

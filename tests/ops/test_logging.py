@@ -8,17 +8,14 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from onething.common.logging import (
+from onething.common.logging import bind_case, case_number_var, request_id_var, task_id_var
+from onething.operations.logging import (
     CASE_HEADER,
     ContextFilter,
     JsonFormatter,
-    bind_case,
-    case_number_var,
     on_before_task_publish,
     on_task_postrun,
     on_task_prerun,
-    request_id_var,
-    task_id_var,
 )
 
 
@@ -71,7 +68,7 @@ def test_text_format_carries_the_case_number_too():
 
 def test_web_request_sets_request_id_and_case_number(json_lines, settings):
     """The middleware as the handler drives it: process_view sees the URL's ``number``."""
-    from onething.common.middleware import RequestContextMiddleware, _clear_request_context
+    from onething.operations.middleware import RequestContextMiddleware, _clear_request_context
 
     settings.ACCESS_LOG = True
 
@@ -95,7 +92,7 @@ def test_web_request_sets_request_id_and_case_number(json_lines, settings):
 
 
 def test_request_id_from_the_proxy_is_kept_when_sane():
-    from onething.common.middleware import RequestContextMiddleware
+    from onething.operations.middleware import RequestContextMiddleware
 
     middleware = RequestContextMiddleware(lambda request: HttpResponse("ok"))
     kept = middleware(RequestFactory().get("/", HTTP_X_REQUEST_ID="abc123-proxy-id"))
@@ -186,7 +183,7 @@ def test_worker_uses_settings_logging_with_json():
     its logging set-up when setup_logging has a receiver); with text it keeps its own."""
     from celery import signals
 
-    from onething.common.logging import connect_celery_signals
+    from onething.operations.logging import connect_celery_signals
 
     assert not signals.setup_logging.has_listeners()  # the tests run with LOG_FORMAT=text
     try:

@@ -11,12 +11,12 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from onething.audit import services as audit
+from onething.audit.models import AuditEvent
 from onething.cases.models import Case
 from onething.catalog.models import Department
 from onething.intake.models import Clerk, ServiceCentre
-from onething.oversight import audit
 from onething.oversight import audit_selectors as selectors
-from onething.oversight.models import AuditEvent
 from onething.processing.models import ItemCase, Officer
 
 MOTHER_ID = "310104199203150469"

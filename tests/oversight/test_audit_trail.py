@@ -8,9 +8,9 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models.deletion import ProtectedError
 from django.urls import reverse
 
+from onething.audit import services as audit
+from onething.audit.models import AuditEvent, AuditImmutableError
 from onething.catalog.models import BundleVersion, Department
-from onething.oversight import audit
-from onething.oversight.models import AuditEvent, AuditImmutableError
 
 # --- append-only ------------------------------------------------------------------------------
 
@@ -106,15 +106,15 @@ def admin_client(client, superuser):
 
 
 def test_admin_shows_events_but_offers_no_add_change_or_delete(admin_client, event):
-    changelist = admin_client.get(reverse("admin:oversight_auditevent_changelist"))
+    changelist = admin_client.get(reverse("admin:audit_auditevent_changelist"))
     assert changelist.status_code == 200
     assert "case.accepted" in changelist.content.decode()
-    assert admin_client.get(reverse("admin:oversight_auditevent_add")).status_code == 403
-    change_url = reverse("admin:oversight_auditevent_change", args=[event.pk])
+    assert admin_client.get(reverse("admin:audit_auditevent_add")).status_code == 403
+    change_url = reverse("admin:audit_auditevent_change", args=[event.pk])
     page = admin_client.get(change_url)
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()  # view only
     assert admin_client.post(change_url, {"note": "rewritten"}).status_code == 403
-    delete_url = reverse("admin:oversight_auditevent_delete", args=[event.pk])
+    delete_url = reverse("admin:audit_auditevent_delete", args=[event.pk])
     assert admin_client.get(delete_url).status_code == 403
     assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
     _unchanged(event)
@@ -167,6 +167,58 @@ def test_bulk_delete_in_the_admin_audits_every_object(admin_client, superuser):
     assert sorted(e.before["code"] for e in deleted) == ["t-a", "t-b"]
     assert {e.actor_id for e in deleted} == {superuser.pk}
     assert not AuditEvent.objects.filter(action="admin.action").exists()  # delete_selected: one event per object
+
+
+def test_every_admin_of_the_site_is_audited():
+    """No global patch of ModelAdmin: each registered admin subclasses the audited base class."""
+    from django.contrib import admin
+
+    from onething.audit.admin import AuditedModelAdmin
+
+    unaudited = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if not isinstance(model_admin, AuditedModelAdmin)
+    ]
+    assert not unaudited, f"subclass onething.audit.admin.AuditedModelAdmin in: {unaudited}"
+
+
+def test_group_changes_in_the_admin_are_audited(admin_client, superuser):
+    """Django's own Group admin too (re-registered on the audited base class)."""
+    from django.contrib.auth.models import Group
+
+    response = admin_client.post(reverse("admin:auth_group_add"), {"name": "审核员", "permissions": []})
+    assert response.status_code == 302
+    group = Group.objects.get(name="审核员")
+    added = AuditEvent.objects.get(action="admin.add", object_type="Group", object_id=str(group.pk))
+    assert added.actor == superuser and added.after["name"] == "审核员"
+
+
+def test_an_administrator_cannot_delete_their_own_account_in_the_admin(admin_client, superuser):
+    """It used to be a 500: the admin.delete event named them, and so PROTECTed them half-way
+    through the deletion. Now the admin's "cannot delete" page, nothing deleted or written."""
+    assert not AuditEvent.objects.filter(actor=superuser).exists()  # nothing protects them yet
+    url = reverse("admin:accounts_user_delete", args=[superuser.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200 and "不能删除自己的账户" in page.content.decode()
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 200 and "不能删除自己的账户" in response.content.decode()
+    bulk = admin_client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "delete_selected", "_selected_action": [superuser.pk], "post": "yes"},
+    )
+    assert bulk.status_code == 200 and "不能删除自己的账户" in bulk.content.decode()
+    assert get_user_model().objects.filter(pk=superuser.pk).exists()
+    assert not AuditEvent.objects.filter(action="admin.delete").exists()
+
+
+def test_an_administrator_still_deletes_another_account_that_never_acted(admin_client, superuser):
+    other = get_user_model().objects.create_user(username="never-acted", password="x", role="clerk")
+    response = admin_client.post(reverse("admin:accounts_user_delete", args=[other.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not get_user_model().objects.filter(pk=other.pk).exists()
+    deleted = AuditEvent.objects.get(action="admin.delete", object_type="User")
+    assert deleted.actor == superuser and deleted.before["username"] == "never-acted"
 
 
 def test_user_changes_keep_old_and_new_values_but_never_the_password(admin_client, superuser):

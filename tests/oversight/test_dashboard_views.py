@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from onething.common.management.commands.load_demo import ADMIN_USERNAME
-from onething.oversight.models import AuditEvent
+from onething.audit.models import AuditEvent
+from onething.operations.management.commands.load_demo import ADMIN_USERNAME
 from tests.oversight.dashboard_fixtures import build_world
 
 pytestmark = pytest.mark.django_db

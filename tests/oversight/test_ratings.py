@@ -7,10 +7,11 @@ from datetime import date, timedelta
 import pytest
 from django.db import IntegrityError
 
+from onething.audit.models import AuditEvent
 from onething.cases.models import Case
 from onething.notifications.models import Notification
 from onething.oversight import ratings
-from onething.oversight.models import AuditEvent, Rating, Rectification
+from onething.oversight.models import Rating, Rectification
 from onething.oversight.tasks import mark_overdue_rectifications
 from onething.processing.models import ItemCase
 from onething.workdays.services import set_year_schedule

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from onething.oversight.models import AuditEvent
+from onething.audit.models import AuditEvent
 from onething.processing.models import CallbackReceipt, ItemCase
-from services.department import signing
+from services.protocol import signing
 from tests.processing.conftest import accepted_case
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from onething.audit.models import AuditEvent
 from onething.cases.models import Case
-from onething.oversight.models import AuditEvent
 from onething.processing import services
 from onething.processing.models import DepartmentEndpoint, ItemCase
 from tests.processing.conftest import accepted_case

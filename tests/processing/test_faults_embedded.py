@@ -25,9 +25,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from onething.oversight.models import AuditEvent
+from onething.audit.models import AuditEvent
 from onething.processing.models import CallbackReceipt, DepartmentEndpoint, ItemCase
-from services.department import signing
+from services.protocol import signing
 from tests.processing.conftest import accepted_case
 from tests.processing.test_end_to_end import (
     FAST,

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from onething.cases.models import Case
-from onething.common.management.commands.load_demo import ADMIN_USERNAME
+from onething.operations.management.commands.load_demo import ADMIN_USERNAME
 from onething.processing import services
 from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.errors import TransientDispatchError

@@ -7,8 +7,8 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
-from onething.common.management.commands.load_demo import ADMIN_USERNAME
 from onething.notifications.models import Notification
+from onething.operations.management.commands.load_demo import ADMIN_USERNAME
 from onething.processing import services
 from onething.processing.errors import PermanentDispatchError
 from onething.processing.models import ItemCase

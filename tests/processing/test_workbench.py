@@ -10,9 +10,9 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from onething.common.management.commands.load_demo import ADMIN_USERNAME
+from onething.audit.models import AuditEvent
 from onething.notifications.models import Notification
-from onething.oversight.models import AuditEvent
+from onething.operations.management.commands.load_demo import ADMIN_USERNAME
 from onething.processing import services
 from onething.processing.models import DepartmentEndpoint, ItemCase
 from tests.processing.conftest import accepted_case

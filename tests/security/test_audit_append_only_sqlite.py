@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from onething.oversight import append_only
-from onething.oversight.audit import record
-from onething.oversight.models import AuditEvent
+from onething.audit import append_only
+from onething.audit.models import AuditEvent
+from onething.audit.services import record
 
 
 def _raw(sql: str, params=()) -> None:

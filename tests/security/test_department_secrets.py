@@ -11,13 +11,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from onething.audit.models import AuditEvent
 from onething.catalog.models import Department
 from onething.common import secretbox
-from onething.oversight.models import AuditEvent
 from onething.processing import services
 from onething.processing.adapters.http import HttpAdapter
 from onething.processing.models import DepartmentEndpoint
-from services.department import signing
+from services.protocol import signing
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from onething.apply import services, validators
 from onething.processing.models import CallbackReceipt
 from services.datahub import demo_identities as demo
 from services.datahub import ids
-from services.department import signing
+from services.protocol import signing
 from tests.apply.test_submission import complete, start
 from tests.processing.test_callbacks import URL as CALLBACK
 from tests.processing.test_callbacks import approval, birth  # noqa: F401 (birth is a fixture)

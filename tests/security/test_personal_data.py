@@ -85,7 +85,7 @@ def test_lists_show_no_full_id_or_mobile(world, role, name, kwargs):
 
 def test_the_lists_do_show_citizen_a_masked(world):
     """Not vacuous: the queue and the audit log do list citizen A, masked."""
-    from onething.accounts.selectors import mask_id_number
+    from onething.identity.masking import mask_id_number
 
     assert mask_id_number(hub.MOTHER.id_number) in get(world, "clerk_x", reverse("intake:queue"))
     assert world.submitted.number in get(world, "clerk_x", reverse("intake:queue"))
@@ -107,7 +107,7 @@ def test_dashboard_exports_show_no_full_id_or_mobile(world, role, table):
 
 
 def test_audit_events_are_masked_for_clerks_and_officers(world):
-    from onething.oversight.models import AuditEvent
+    from onething.audit.models import AuditEvent
 
     events = AuditEvent.objects.filter(case_number__in=[world.concluded.number, world.live.number])
     assert events.count() > 5
@@ -137,7 +137,7 @@ def test_admin_changelists_cover_people_and_cases():
         "axes_accessattempt",
         "axes_accesslog",
         "notifications_notification",
-        "oversight_auditevent",
+        "audit_auditevent",
     ):
         assert f"admin:{expected}_changelist" in names
 
@@ -163,7 +163,7 @@ def test_the_officer_sees_the_application_data_the_department_decides_on(world):
 
 
 def test_the_administrator_reads_audit_events_raw_others_masked(world):
-    from onething.oversight.models import AuditEvent
+    from onething.audit.models import AuditEvent
 
     # citizen A's own action: her account (named by her ID number) is the actor
     event = AuditEvent.objects.filter(case_number=world.concluded.number, actor=world.users["citizen_a"]).first()
@@ -234,8 +234,8 @@ def test_a_data_hub_outage_logs_no_id_number(world, caplog, settings):
 
 def test_the_log_filter_masks_messages_extras_and_tracebacks():
     """Whoever logs a number, the console handler writes it masked (text and JSON)."""
-    from onething.common.logging import JsonFormatter
     from onething.common.redaction import PersonalDataFilter
+    from onething.operations.logging import JsonFormatter
 
     def record(**extra) -> logging.LogRecord:
         try:

@@ -45,7 +45,7 @@ def test_datahub_access_log_masks_id_numbers_mobiles_and_credit_codes(tmp_path, 
 
 
 def test_masks_match_the_engine():
-    from onething.accounts.selectors import mask_id_number, mask_mobile
+    from onething.identity.masking import mask_id_number, mask_mobile
     from services.redaction import mask_identifiers
 
     assert mask_identifiers(f"x {ID_NUMBER} y") == f"x {mask_id_number(ID_NUMBER)} y"

@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from onething.common.management.commands.load_demo import ADMIN_USERNAME
+from onething.operations.management.commands.load_demo import ADMIN_USERNAME
 
 CENTRE_X, CENTRE_Y = "huangpu", "xuhui"
 DEPARTMENT_P, DEPARTMENT_Q = "hrss", "tax"
@@ -56,12 +56,13 @@ def build_world() -> World:
     from django.core.management import call_command
 
     from onething.apply import services as apply_services
+    from onething.audit.models import AuditEvent
     from onething.catalog.selectors import published_version
     from onething.intake.models import MaterialCheck
     from onething.issuance import services as issuance_services
     from onething.issuance.models import IssuedLicence
     from onething.oversight import ratings
-    from onething.oversight.models import AuditEvent, Rectification
+    from onething.oversight.models import Rectification
     from onething.processing.models import DepartmentEndpoint, ItemCase
     from services.datahub.demo_identities import CITIZEN, MOTHER
     from tests.conftest import make_citizen

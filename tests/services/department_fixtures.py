@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from services.department import signing
-from services.department.client import DepartmentClient
+from services.protocol import signing
+from services.protocol.client import DepartmentClient
 from tests.services import processes
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,10 +20,10 @@ import requests
 from pypdf import PdfReader
 from stdnum.cn import ric, uscc
 
-from services.department import signing
-from services.department.client import DepartmentClient, DepartmentPermanentError, DepartmentTransientError
 from services.department.config import ConfigError, load_config, parse_config
 from services.department.templates import Context, TemplateError, compile_template
+from services.protocol import signing
+from services.protocol.client import DepartmentClient, DepartmentPermanentError, DepartmentTransientError
 from tests.services import department_fixtures
 from tests.services.department_fixtures import (
     DEFAULT_CONFIG,

@@ -13,9 +13,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from onething.audit.models import AuditEvent
 from onething.intake import selectors as intake_selectors
 from onething.intake import services as intake_services
-from onething.oversight.models import AuditEvent
 from onething.processing.models import ItemCase
 from onething.workdays import selectors
 from onething.workdays.services import (
@@ -202,7 +202,7 @@ def on_day(monkeypatch):
 
 
 def test_health_reports_the_warning_and_stays_200(client, monkeypatch, on_day):
-    from onething.common import health
+    from onething.operations import health
 
     monkeypatch.setitem(health._FUNCTIONS, "broker", lambda: None)
     health.clear_cache()
@@ -218,7 +218,7 @@ def test_health_reports_the_warning_and_stays_200(client, monkeypatch, on_day):
 
 
 def test_metrics_report_the_days_left():
-    from onething.common.metrics import _workday_metrics
+    from onething.operations.metrics import _workday_metrics
 
     def days_left() -> float:
         (family,) = list(_workday_metrics())

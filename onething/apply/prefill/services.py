@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from onething.apply.datahub import DatahubError, DatahubUnavailable, datahub_client
 from onething.apply.prefill import plugins as _plugins  # noqa: F401  (registers the plugins)
 from onething.apply.prefill.base import PrefillContext, PrefillPlugin, registry
+from onething.identity.datahub import DatahubError, DatahubUnavailable, datahub_client
 
 if TYPE_CHECKING:
     from onething.accounts.models import User

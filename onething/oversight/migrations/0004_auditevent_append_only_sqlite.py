@@ -1,10 +1,10 @@
 """The audit trail append-only in the database on SQLite too: triggers refuse every UPDATE
 of ``oversight_auditevent`` and every DELETE outside ``manage.py flush`` (see
-onething/oversight/append_only.py). PostgreSQL keeps the trigger of migration 0003."""
+onething/audit/append_only.py). PostgreSQL keeps the trigger of migration 0003."""
 
 from django.db import migrations
 
-from onething.oversight.append_only import sqlite_triggers_forward, sqlite_triggers_reverse
+from onething.audit.append_only import sqlite_triggers_forward, sqlite_triggers_reverse
 
 
 class Migration(migrations.Migration):

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from onething.processing.adapters.base import DepartmentAdapter, DepartmentStatus, registry
 from onething.processing.errors import PermanentDispatchError, TransientDispatchError
-from services.department.client import DepartmentClient, DepartmentPermanentError, DepartmentTransientError
+from services.protocol.client import DepartmentClient, DepartmentPermanentError, DepartmentTransientError
 
 _local = threading.local()
 

@@ -1,9 +1,10 @@
 """Write audit events. Call inside the transaction of the change being recorded, so the
-event exists exactly when the change does."""
+event exists exactly when the change does. Every part imports this module
+(``from onething.audit import services as audit`` … ``audit.record(...)``)."""
 
 from typing import Any
 
-from onething.oversight.models import AuditEvent
+from onething.audit.models import AuditEvent
 
 
 def record(

@@ -1,15 +1,19 @@
 """The audit table append-only in the database, on SQLite as on PostgreSQL.
 
+The table keeps the name it had before the model moved from oversight to this app, and the
+migrations that installed the triggers stay in oversight (they ran there on every existing
+database).
+
 PostgreSQL: a trigger refuses every UPDATE and DELETE of ``oversight_auditevent``
-(migration 0003); ``TRUNCATE``, which ``manage.py flush`` and the test databases use to
+(migration oversight.0003); ``TRUNCATE``, which ``manage.py flush`` and the test databases use to
 start afresh, is not covered.
 
 SQLite has no TRUNCATE: ``manage.py flush`` (and so every transactional test's teardown)
-empties tables with ``DELETE FROM``. Its triggers (migration 0004) therefore refuse every
+empties tables with ``DELETE FROM``. Its triggers (migration oversight.0004) therefore refuse every
 UPDATE, and every DELETE unless the SQL function ``onething_audit_flush()`` answers 1.
 That function exists only on the engine's own connections (registered when Django opens
 one, below) and answers 1 only while ``manage.py flush`` runs on that connection (the
-project's ``flush`` command, onething/oversight/management/commands/flush.py). On any
+project's ``flush`` command, onething/audit/management/commands/flush.py). On any
 other connection (the ``sqlite3`` shell, another program) the function does not exist and
 the DELETE fails with "no such function": the guard fails closed.
 

@@ -18,8 +18,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from services.http_session import pinned_session
-
-from .signing import sign_headers
+from services.protocol.signing import sign_headers
 
 JSON = dict[str, Any]
 MAX_BODY_BYTES = 2 * 1024 * 1024  # the protocol's limit on a body (docs/department-protocol.md §1)

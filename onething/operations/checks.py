@@ -1,4 +1,4 @@
-"""System checks of the engine (registered in CommonConfig.ready), and the refusal to start
+"""System checks of the engine (registered in OperationsConfig.ready), and the refusal to start
 that gunicorn (onething/wsgi.py) and Celery (onething/celery.py) run, since neither runs
 Django's system checks.
 

@@ -156,7 +156,7 @@ def _latency(recent) -> Metric:
 
 def _queue_lengths() -> Iterator[Metric]:
     """Messages waiting in each Celery queue (Redis lists, or files of the filesystem broker)."""
-    from onething.common.health import broker_connection
+    from onething.operations.health import broker_connection
 
     family = GaugeMetricFamily("onething_queue_length", "Messages waiting in each Celery queue.", labels=["queue"])
     url = settings.CELERY_BROKER_URL
@@ -183,7 +183,7 @@ def _queue_lengths() -> Iterator[Metric]:
 
 
 def _health_metrics() -> Iterator[Metric]:
-    from onething.common.health import CHECKS, run_check
+    from onething.operations.health import CHECKS, run_check
 
     family = GaugeMetricFamily(
         "onething_health_check", "1 when the /healthz check passes (database, broker, workers).", labels=["check"]

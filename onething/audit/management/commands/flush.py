@@ -1,6 +1,6 @@
 """Django's ``flush``, which on SQLite may empty the audit table too (it deletes every row
 of every table; PostgreSQL's flush uses TRUNCATE, which the audit trigger does not cover).
-See onething/oversight/append_only.py."""
+See onething/audit/append_only.py."""
 
 from django.core.management.commands.flush import Command as DjangoFlush
 from django.db import DEFAULT_DB_ALIAS, connections
