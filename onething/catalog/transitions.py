@@ -10,9 +10,9 @@ publishing one retires the bundle's published version in the same transaction.
 from django.db import transaction
 from django.utils import timezone
 
+from onething.audit import services as audit
 from onething.catalog.models import BundleVersion
 from onething.common.statemachine import StateMachine
-from onething.oversight import audit
 
 S = BundleVersion.State
 VERSION = StateMachine(

@@ -17,9 +17,9 @@ Registration (``registration``)::
 
 from django.db import transaction
 
+from onething.audit import services as audit
 from onething.common.statemachine import StateMachine
 from onething.issuance.models import IssuedLicence
-from onething.oversight import audit
 
 L = IssuedLicence
 C, R = L.State, L.Registration

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from onething.audit import services as audit
 from onething.common.statemachine import StateMachine
-from onething.oversight import audit
 from onething.oversight.models import Rectification
 
 R = Rectification.State
