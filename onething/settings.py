@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "onething.notifications",
     "onething.intake",
     "onething.processing",
+    "onething.tracking",
 ]
 
 MIDDLEWARE = [
