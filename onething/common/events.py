@@ -238,6 +238,8 @@ def publish(event: type[E] | E, /, **payload) -> list[Any]:
     handlers = subscribers(type(event))
     if not handlers and type(event) in HANDOVERS:
         raise Unhandled(f"nobody takes over {type(event).name}: no app subscribed to it")
+    if not handlers:
+        return []
     with transaction.atomic(savepoint=False):
         return [handler(event) for handler in handlers]
 
