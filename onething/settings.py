@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "onething.intake",
     "onething.processing",
     "onething.operations",
+    "onething.tracking",
 ]
 
 MIDDLEWARE = [

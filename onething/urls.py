@@ -4,7 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from onething.apply import urls as apply_urls
 from onething.operations import health, metrics
+from onething.tracking import urls as tracking_urls
 
 # JSON errors on API paths, Django's pages elsewhere (onething/common/errors.py)
 handler400 = "onething.common.errors.bad_request"
@@ -30,6 +32,7 @@ urlpatterns = [
     path("api/processing/", include("onething.processing.api_urls")),
     path("workbench/", include("onething.processing.urls")),
     path("oversight/", include("onething.oversight.urls")),
-    path("", include("onething.apply.urls")),
+    # one namespace for the applicant's pages: applying (apply) and the submitted cases (tracking)
+    path("", include(([*apply_urls.urlpatterns, *tracking_urls.urlpatterns], "apply"))),
     path("", include("onething.notice.urls")),
 ]

@@ -44,6 +44,13 @@ DEFERRABLE = "deferrable"
 PLEDGEABLE = "pledgeable"
 NOT_NEEDED = "not_needed"
 
+#: 告知承诺: what the applicant signs instead of a material (online in the form, at the window
+#: on the checklist; intake records it with the material check)
+PLEDGE_TEXT = (
+    "本人承诺：所申报的“{name}”相关情况真实、准确、完整，符合办理条件。如有不实，本人愿承担相应法律责任，"
+    "并同意有关部门依法撤销办理结果、记入信用记录。"
+)
+
 STATUS_LABELS = {
     HELD: ("政府已掌握，无需提交", "held by the government: nothing to provide"),
     UPLOAD: ("需要上传", "to upload"),

@@ -25,6 +25,7 @@ from onething.cases.numbering import next_case_number
 from onething.catalog import situations
 from onething.catalog.definition import DEFAULT_MAX_LENGTH
 from onething.catalog.models import BundleVersion
+from onething.common import events
 from onething.identity.datahub import DatahubError, datahub_client
 from onething.notice.selectors import InvalidAnswers
 
@@ -304,12 +305,10 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
             )
             locked.case = case
             locked.save(update_fields=["case", "updated_at"])
-            from onething.intake.services import route_submitted_case  # intake builds on apply
-            from onething.issuance.services import delivery_record  # so does issuance
-
-            delivery_record(case=case)
-
-            case = route_submitted_case(case=case)
+            # intake routes it to its centre, issuance records the delivery choice of the form
+            events.publish(
+                events.CaseSubmitted, case_id=case.pk, case=case, actor_id=draft.applicant_id, actor=draft.applicant
+            )
     except IntegrityError:
         # a concurrent submit of the same draft won the race: return its case
         return Case.objects.get(applicant=draft.applicant, idempotency_key=str(draft.idempotency_key))

@@ -360,15 +360,37 @@ def upload_open(*, upload: Upload) -> IO[bytes]:
 # --- Access --------------------------------------------------------------------------
 
 
-def can_read_upload(*, user: Any, upload: Upload) -> bool:
-    """Whether ``user`` may see ``upload``. **The single place access rules for uploads
-    grow**: window clerks (files they took in), department officers (materials of their
-    department's item cases) will be added here in later issues; every view, the API and
-    the console ask this function and nothing else.
+class UploadReader(Protocol):
+    """Whether ``user`` may read ``upload`` for a reason one later stage knows (a clerk of the
+    case's centre, an officer of the item case's department ...)."""
 
-    Today: the owner; window clerks of a centre, for files of that centre's cases (as a
-    case material or a supplied deferred material, or uploaded by the clerk at the
-    window); active staff superusers.
+    def __call__(self, user: Any, upload: Upload) -> bool: ...
+
+
+_readers: list[UploadReader] = []
+
+
+def register_upload_reader(reader: UploadReader) -> None:
+    """Called in the AppConfig.ready() of a later stage that lets its staff read applicants'
+    files (intake: window clerks; processing: department officers). Apply does not import
+    them: the rules of who else may read an upload live with the stage that knows them."""
+    if reader not in _readers:
+        _readers.append(reader)
+
+
+def upload_readers() -> tuple[UploadReader, ...]:
+    return tuple(_readers)
+
+
+def can_read_upload(*, user: Any, upload: Upload) -> bool:
+    """Whether ``user`` may see ``upload``. **The single place access is decided**: every
+    view, the API and the console ask this function and nothing else.
+
+    The owner; active staff superusers; and whoever a registered upload reader admits
+    (``register_upload_reader``): window clerks of a centre, for files of that centre's
+    cases (intake.selectors.clerk_reads_upload); department officers, for materials of
+    their department's item cases, and applicants, for certificates uploaded for them
+    (processing.selectors.officer_reads_upload).
     """
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
@@ -376,47 +398,7 @@ def can_read_upload(*, user: Any, upload: Upload) -> bool:
         return True
     if user.is_staff and user.is_superuser:
         return True
-    return _clerk_of_a_case_using(user, upload) or _officer_of_an_item_case_using(user, upload)
-
-
-def _officer_of_an_item_case_using(user: Any, upload: Upload) -> bool:
-    """Department officers read the materials of their department's item cases."""
-    from onething.cases.models import CaseMaterial
-    from onething.processing.models import ItemCase
-    from onething.processing.selectors import officer_of
-
-    officer = officer_of(user)
-    if officer is None:
-        return _applicant_of_a_certificate(user, upload)
-    for material in CaseMaterial.objects.filter(upload=upload).select_related("case"):
-        if ItemCase.objects.filter(
-            case=material.case, department=officer.department, item_code__in=material.needed_by
-        ).exists():
-            return True
-    supplied = ItemCase.objects.filter(department=officer.department, case__applicant_id=upload.owner_id)
-    return any(m.get("upload") == upload.pk for ic in supplied.only("materials") for m in ic.materials)
-
-
-def _applicant_of_a_certificate(user: Any, upload: Upload) -> bool:
-    """A certificate a department officer uploaded belongs to the case's applicant too."""
-    from onething.processing.models import ItemCase
-
-    issued = ItemCase.objects.filter(case__applicant=user).exclude(certificate={}).only("certificate")
-    return any(ic.certificate.get("upload") == upload.pk for ic in issued)
-
-
-def _clerk_of_a_case_using(user: Any, upload: Upload) -> bool:
-    from django.db.models import Q
-
-    from onething.cases.models import Case
-    from onething.intake.selectors import clerk_of
-
-    clerk = clerk_of(user)
-    if clerk is None:
-        return False
-    return Case.objects.filter(
-        Q(materials__upload=upload) | Q(material_checks__supplied_upload=upload), centre=clerk.centre
-    ).exists()
+    return any(reader(user, upload) for reader in _readers)
 
 
 def upload_for(*, user: Any, upload_id: int) -> Upload:

@@ -1,5 +1,6 @@
 """Citizen portal pages of 一表申请: start an application, fill the merged form, upload
-materials, submit; "my applications" and the case page. Thin: services decide."""
+materials, submit. Thin: services decide. "My applications" and the case page, which show
+what every stage did with the case, are onething/tracking's."""
 
 import uuid
 
@@ -12,15 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from onething.apply import selectors, services
-from onething.apply.materials import draft_decisions
+from onething.apply.materials import PLEDGE_TEXT, draft_decisions
 from onething.apply.models import Draft
 from onething.apply.uploads import UploadRejected, upload_create
-from onething.cases.models import Case
-from onething.catalog import elements
 from onething.catalog import selectors as catalog_selectors
 from onething.common.i18n import pick
-from onething.intake.materials import PLEDGE_TEXT
-from onething.intake.models import MaterialCheck
 from onething.notice import presentation
 from onething.notice.selectors import InvalidAnswers, answers_from_query
 
@@ -246,189 +243,3 @@ def error_summary(form, draft: Draft, errors: dict, upload_errors: dict) -> list
                 }
             )
     return entries
-
-
-@login_required
-def my_applications(request: HttpRequest) -> HttpResponse:
-    if getattr(request.user, "role", "") == "clerk":
-        return redirect("intake:queue")
-    return render(
-        request,
-        "apply/my.html",
-        {"drafts": selectors.draft_summaries(user=request.user), "cases": selectors.cases_of(user=request.user)},
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def case_page(request: HttpRequest, number: str) -> HttpResponse:
-    """The applicant's case: state, data, materials; when returned, the corrections to make
-    and a resubmit form; when accepted, the receipt and deferred materials to supply."""
-    try:
-        case = selectors.case_of(user=request.user, number=number)
-    except Case.DoesNotExist as missing:
-        raise Http404(_("没有这个办件")) from missing
-    errors: dict = {}
-    if request.method == "POST":
-        response, errors = _case_action(request, case)
-        if response:
-            return response
-    return render(request, "apply/case.html", _case_context(case, errors))
-
-
-def _case_action(request: HttpRequest, case: Case):
-    from onething.intake import services as intake_services
-
-    action = request.POST.get("action")
-    try:
-        if action == "resubmit":
-            uploads = {}
-            for name, upload_file in request.FILES.items():
-                if name.startswith("material__"):
-                    uploads[name.removeprefix("material__")] = upload_create(owner=request.user, file=upload_file)
-            raw = {key: value for key, value in request.POST.items() if "." in key}
-            intake_services.case_resubmit(case=case, applicant=request.user, raw_data=raw, uploads=uploads)
-            messages.success(request, _("已重新提交，办件编号不变：%(number)s") % {"number": case.number})
-        elif action == "supplement":
-            from onething.processing.models import ItemCase
-            from onething.processing.services import supplement_supply
-
-            item_case = ItemCase.objects.filter(pk=request.POST.get("item_case"), case=case).first()
-            if item_case is None:  # another case's item case: 404 like any object not one's own
-                raise Http404(_("没有这个子件"))
-            data = services.supplement_data(
-                asked=list((item_case.supplement or {}).get("fields", [])),
-                raw={k.removeprefix("field__"): v for k, v in request.POST.items() if k.startswith("field__")},
-            )
-            materials = []
-            for name, upload_file in request.FILES.items():
-                upload = upload_create(owner=request.user, file=upload_file)
-                materials.append(
-                    {
-                        "key": name.removeprefix("material__"),
-                        "upload": upload.pk,
-                        "name": upload.original_name,
-                        "source": "upload",
-                    }
-                )
-            supplement_supply(item_case=item_case, applicant=request.user, data=data, materials=materials)
-            messages.success(request, _("补正材料已提交，部门将继续办理"))
-        elif action == "supply":
-            check = case.material_checks.get(pk=request.POST.get("check"))
-            upload = upload_create(owner=request.user, file=request.FILES["file"])
-            intake_services.deferred_supply(check=check, by=request.user, upload=upload)
-            messages.success(request, _("容缺材料已补交"))
-        else:
-            return None, {}
-    except services.SubmissionInvalid as invalid:
-        messages.error(request, _("有 %(n)s 项需要修改") % {"n": len(invalid.errors)})
-        return None, invalid.errors
-    except UploadRejected as rejected:
-        messages.error(request, rejected.message)
-        return None, {}
-    except MaterialCheck.DoesNotExist as missing:
-        raise Http404(_("没有这项材料")) from missing
-    except (KeyError, ValueError, intake_services.NotAllowed):
-        messages.error(request, _("无法完成此操作"))
-        return None, {}
-    return redirect("apply:case", number=case.number), {}
-
-
-def _case_context(case: Case, errors: dict) -> dict:
-    compiled = selectors.compiled_for(version=case.version)
-    form = selectors.form_for(version=case.version, answers=case.answers)
-    correction = case.corrections.order_by("-round").first() if case.state == Case.State.RETURNED else None
-    named_fields = [c["key"] for c in correction.corrections if c["kind"] == "field"] if correction else []
-    from onething.intake.selectors import outstanding_deferrals
-
-    material_names = (
-        {m.key: pick(m.name, m.name_en) for m in selectors.notice_materials(case.version, case.answers)}
-        if correction
-        else {}
-    )
-    return {
-        "case": case,
-        "deferrals": outstanding_deferrals(case) if case.accepted_at else [],
-        "answer_lines": presentation.answer_lines(compiled, case.answers),
-        "form": form,
-        "correction": correction,
-        "correction_rows": [
-            {
-                "item": c,
-                "field": form.by_key.get(c["key"]) if c["kind"] == "field" else None,
-                "material_name": material_names.get(c["key"], "") if c["kind"] == "material" else "",
-                "value": case.data.get(c["key"], ""),
-                "error": errors.get(c["key"]),
-            }
-            for c in (correction.corrections if correction else [])
-        ],
-        "named_fields": named_fields,
-        "checks": list(case.material_checks.all()),
-        "item_cases": _item_case_rows(case, compiled),
-        # the delivery choice is shown (and changed) in its own section, from the case's record
-        "data_rows": data_rows(form, {k: v for k, v in case.data.items() if k not in DELIVERY_SHOWN_APART}),
-    }
-
-
-DELIVERY_SHOWN_APART = {elements.DELIVERY_METHOD, elements.DELIVERY_ADDRESS}
-
-
-def data_rows(form, data: dict) -> list[tuple[str, str]]:
-    """(label, shown value) of the filled fields; choices shown by their label."""
-    rows = []
-    for field in form.fields:
-        if data.get(field.key) is None:
-            continue
-        value = data[field.key]
-        labels = {c["value"]: pick(c["label"], c.get("label_en")) for c in field.choices}
-        if isinstance(value, bool):
-            shown = _("是") if value else _("否")
-        else:
-            shown = labels.get(value, str(value))
-        rows.append((pick(field.label, field.label_en), shown))
-    return rows
-
-
-def _item_case_rows(case: Case, compiled) -> list[dict]:
-    """Every item case with its history, in plain words, for the applicant: what its state
-    means and the next step (processing.plain); the internal label too, shown to staff only.
-    A supplement request's fields and materials by their names, not their keys."""
-    from onething.audit.models import AuditEvent
-    from onething.processing.models import ItemCase
-    from onething.processing.plain import plain_item_state
-    from onething.processing.selectors import item_cases_of_case
-
-    labels = dict(ItemCase.State.choices) | dict(ItemCase.TimeStatus.choices)
-    item_cases = item_cases_of_case(case)
-    events = AuditEvent.objects.filter(case_number=case.number, object_type="ItemCase").order_by("at", "id")
-    history: dict[str, list] = {}
-    for event in events:
-        state = (event.after or {}).get("state") or event.action.rsplit(".", 1)[-1]
-        plain = plain_item_state(state).as_dict()["title"] if state in ItemCase.State.values else labels.get(state)
-        history.setdefault(event.object_id, []).append(
-            {"at": event.at, "label": plain or "", "internal": labels.get(state, state)}
-        )
-    rows = []
-    for ic in item_cases:
-        row = {"item_case": ic, "history": history.get(str(ic.pk), []), "plain": plain_item_state(ic.state).as_dict()}
-        if ic.state == ItemCase.State.SUPPLEMENT:
-            row["asked"] = _supplement_names(compiled, ic)
-        rows.append(row)
-    return rows
-
-
-def _supplement_names(compiled, item_case) -> dict[str, list[tuple[str, str]]]:
-    """(key, name) of the fields and materials a supplement request asks for."""
-    item = compiled.items.get(item_case.item_code, {})
-    field_labels = {}
-    for field in item.get("fields", []):
-        element = compiled.elements.get(field.get("element", ""), {})
-        field_labels[field["name"]] = pick(element.get("label") or "", element.get("label_en"))
-    material_names = {
-        m["key"]: pick(m.get("name") or "", m.get("name_en")) for m in item.get("materials", []) if isinstance(m, dict)
-    }
-    asked = item_case.supplement or {}
-    return {
-        "fields": [(key, field_labels.get(key) or _("补充信息")) for key in asked.get("fields", [])],
-        "materials": [(key, material_names.get(key) or _("补充材料")) for key in asked.get("materials", [])],
-    }

@@ -9,6 +9,7 @@ window the clerk records it. Nothing else decides whether a material is satisfie
 from dataclasses import dataclass
 from datetime import date
 
+from onething.apply.materials import PLEDGE_TEXT
 from onething.intake.models import MaterialCheck
 from onething.notice.engine import NoticeMaterial
 from onething.workdays.services import DueDate
@@ -21,10 +22,6 @@ PRESENT = {
     MaterialCheck.Outcome.DATAHUB,
 }
 DEFAULT_DEFERRAL_WORKING_DAYS = 5
-PLEDGE_TEXT = (
-    "本人承诺：所申报的“{name}”相关情况真实、准确、完整，符合办理条件。如有不实，本人愿承担相应法律责任，"
-    "并同意有关部门依法撤销办理结果、记入信用记录。"
-)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,20 @@ def remember_clerk(user) -> Clerk | None:
     return record
 
 
+def clerk_reads_upload(user, upload) -> bool:
+    """An upload reader (onething/apply/uploads.py, registered by IntakeConfig): window clerks
+    of a centre read the files of that centre's cases, as a case material or a supplied
+    deferred material (uploaded by the applicant, or by the clerk at the window)."""
+    from django.db.models import Q
+
+    clerk = clerk_of(user)
+    if clerk is None:
+        return False
+    return Case.objects.filter(
+        Q(materials__upload=upload) | Q(material_checks__supplied_upload=upload), centre=clerk.centre
+    ).exists()
+
+
 def responsible_centre(*, bundle) -> ServiceCentre | None:
     """The first centre (by code) handling the bundle, else the default centre."""
     return (

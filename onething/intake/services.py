@@ -2,8 +2,10 @@
 ``evaluate_acceptance`` is the one decision both channels get.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -17,6 +19,7 @@ from onething.audit import services as audit
 from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
 from onething.catalog import situations
+from onething.common import events
 from onething.identity.datahub import DatahubError, datahub_client
 from onething.identity.masking import mask_id_number as mask_identifier
 from onething.identity.validators import credit_code, identifier
@@ -24,6 +27,7 @@ from onething.intake import selectors
 from onething.intake.materials import Decision, PlannedCheck, committed_limit_days, decide, deferral_window
 from onething.intake.models import Clerk, CorrectionRequest, MaterialCheck
 from onething.notice.selectors import InvalidAnswers, compiled_version
+from onething.workdays.services import DueDate
 from services.datahub.ids import normalize
 
 SOURCE_TO_OUTCOME = {
@@ -286,9 +290,8 @@ def case_accept(*, case: Case, clerk, checklist: dict[str, Decision] | None = No
             "您的申请已受理",
             f"办件 {case.number} 已受理，承诺办结日期 {case.due_date:%Y-%m-%d}{provisional}。",
         )
-        from onething.processing.services import case_split  # 一网办理 starts at acceptance
-
-        case_split(case=case)
+        # 一网办理 starts at acceptance: processing splits the case into item cases
+        events.publish(events.CaseAccepted, case_id=case.pk, case=case, actor_id=clerk.pk, actor=clerk)
         case.refresh_from_db()
     return case
 
@@ -521,9 +524,8 @@ def window_intake(
         actor=clerk,
     )
     case = transitions.case_route(case=case, centre=record.centre, actor=clerk)
-    from onething.issuance.services import delivery_record  # issuance builds on intake
-
-    delivery_record(case=case, actor=clerk)
+    # routed to the clerk's centre already; issuance records the delivery choice of the form
+    events.publish(events.CaseSubmitted, case_id=case.pk, case=case, actor_id=clerk.pk, actor=clerk)
     return case_accept(case=case, clerk=clerk, checklist=checklist, today=today)
 
 
@@ -593,15 +595,12 @@ def _lock_case(case: Case) -> None:
 
 def _deferral_settled(*, case: Case, actor) -> None:
     """A deferral was supplied or decided: clear the case's overdue flag when none is left
-    overdue; when none is outstanding, conclude (if the items are done) and issue."""
-    from onething.issuance.services import release_held
-    from onething.processing.services import case_conclude_if_done
-
+    overdue; when none is outstanding, processing concludes the case (if its items are done)
+    and issuance registers the licences it held."""
     if not selectors.outstanding_checks(case).filter(overdue=True).exists():
         transitions.case_clear_deferral_overdue(case=case, actor=actor)
     if not selectors.has_outstanding_deferrals(case):
-        case_conclude_if_done(case=case)
-        release_held(case=case)
+        events.publish(events.DeferralsSettled, case_id=case.pk, case=case)
 
 
 class DeferralDecisionRefused(Exception):
@@ -711,7 +710,6 @@ def deferral_refuse_items(*, check: MaterialCheck, clerk, reason: str, today: da
     rest of the case goes on and may conclude. The applicant is told. Returns the item
     cases refused."""
     from onething.notifications.services import notify
-    from onething.processing.services import items_refuse_for_deferral
 
     case = check.case
     _require_clerk_of(case, clerk)
@@ -733,7 +731,17 @@ def deferral_refuse_items(*, check: MaterialCheck, clerk, reason: str, today: da
             after={"key": check.key, "due_date": check.due_date.isoformat(), "items": list(codes)},
             note=reason,
         )
-        refused = items_refuse_for_deferral(case=case, item_codes=set(codes), reason=full_reason, actor=clerk)
+        # processing refuses the item cases and answers with them
+        answers = events.publish(
+            events.DeferralRefused,
+            case_id=case.pk,
+            case=case,
+            item_codes=frozenset(codes),
+            reason=full_reason,
+            actor_id=clerk.pk,
+            actor=clerk,
+        )
+        refused = [item_case for answer in answers for item_case in answer or ()]
         names = "、".join(ic.item_name for ic in refused) or "无"
         notify(
             recipient=case.applicant,
@@ -822,24 +830,61 @@ def _notify_applicant(case: Case, event: str, subject: str, body: str) -> None:
 # --- provisional dates, once the year's holiday schedule is entered ------------------------
 
 
+class NoteDate(Protocol):
+    """Compare a stored provisional date with its recomputed one, for the case's audit
+    event; True when it changed (the caller then writes the new one)."""
+
+    def __call__(self, label: str, old_day: date, new: DueDate) -> bool: ...
+
+
+class ProvisionalCaseIds(Protocol):
+    """The cases that hold such a provisional date on or after ``first``."""
+
+    def __call__(self, *, first: date) -> Iterable[int]: ...
+
+
+class ProvisionalRecompute(Protocol):
+    """Recompute each such date of ``case``, pass it to ``note`` and write the new date
+    where ``note`` says it changed."""
+
+    def __call__(self, *, case: Case, first: date, note: NoteDate) -> None: ...
+
+
+@dataclass(frozen=True)
+class ProvisionalDates:
+    """Provisional dates that a later stage stores on the parts of a case (processing: the
+    due dates of its item cases), recomputed together with the case's own dates and under
+    its one audit event. The later stage registers one in its AppConfig.ready()
+    (``register_provisional_dates``): intake does not import it."""
+
+    case_ids: ProvisionalCaseIds
+    recompute: ProvisionalRecompute
+
+
+_provisional_sources: list[ProvisionalDates] = []
+
+
+def register_provisional_dates(source: ProvisionalDates) -> None:
+    if source not in _provisional_sources:
+        _provisional_sources.append(source)
+
+
 def provisional_dates_recompute(*, year: int) -> int:
     """Recompute every stored provisional date on or after 1 January ``year`` — the case's
-    committed date, its item cases' dates and its deferral deadlines — from where each was
-    counted (the acceptance day, the dispatch day) and its working days, now that ``year``
-    has a schedule. A date stays provisional while another year it reaches is still
-    missing. One audit event per changed case, in the caller's transaction (the one that
-    saves the schedule). Returns the number of changed cases."""
-    from onething.processing.models import ItemCase
+    committed date, its item cases' dates (``ProvisionalDates`` of processing) and its
+    deferral deadlines — from where each was counted (the acceptance day, the dispatch
+    day) and its working days, now that ``year`` has a schedule. A date stays provisional
+    while another year it reaches is still missing. One audit event per changed case, in
+    the caller's transaction (the one that saves the schedule). Returns the number of
+    changed cases."""
     from onething.workdays.services import due_after
 
     first = date(year, 1, 1)
-    items = ItemCase.objects.filter(due_date_provisional=True, due_date__gte=first, dispatched_at__isnull=False)
     checks = MaterialCheck.objects.filter(due_date_provisional=True, due_date__gte=first)
-    case_ids = (
-        set(Case.objects.filter(due_date_provisional=True, due_date__gte=first).values_list("pk", flat=True))
-        | set(items.values_list("case_id", flat=True))
-        | set(checks.values_list("case_id", flat=True))
-    )
+    case_ids = set(Case.objects.filter(due_date_provisional=True, due_date__gte=first).values_list("pk", flat=True))
+    for source in _provisional_sources:
+        case_ids |= set(source.case_ids(first=first))
+    case_ids |= set(checks.values_list("case_id", flat=True))
     changed_cases = 0
     with transaction.atomic():
         for case in Case.objects.filter(pk__in=case_ids).select_related("version").order_by("pk"):
@@ -858,13 +903,8 @@ def provisional_dates_recompute(*, year: int) -> int:
                 new = due_after(start=accepted_on, days=selectors.bundle_days(case))
                 if note("case", case.due_date, new):
                     Case.objects.filter(pk=case.pk).update(due_date=new.day, due_date_provisional=new.provisional)
-            for item_case in items.filter(case=case):
-                started = timezone.localdate(item_case.dispatched_at)
-                new = due_after(start=started, days=item_case.committed_days + item_case.paused_working_days)
-                if note(f"item:{item_case.item_code}", item_case.due_date, new):
-                    ItemCase.objects.filter(pk=item_case.pk).update(
-                        due_date=new.day, due_date_provisional=new.provisional
-                    )
+            for source in _provisional_sources:
+                source.recompute(case=case, first=first, note=note)
             case_checks = list(checks.filter(case=case))
             if case_checks and accepted_on:
                 lines = {line.key: line for line in selectors.requirements(case)}

@@ -19,6 +19,7 @@ from onething.apply import validators
 from onething.audit import services as audit
 from onething.cases.models import Case
 from onething.catalog import elements
+from onething.common.queueing import send_on_commit
 from onething.identity.datahub import DatahubRequestError, DatahubUnavailable, datahub_client
 from onething.issuance import transitions
 from onething.issuance.errors import IssuanceError, TransientIssuanceError
@@ -65,9 +66,7 @@ def licence_from_approval(*, item_case: ItemCase) -> IssuedLicence | None:
         obj=licence,
         after={"type": licence.licence_type, "number": number, "item": item_case.item_code},
     )
-    from onething.issuance.tasks import collect_licence
-
-    collect_licence.delay_on_commit(licence.pk)
+    send_on_commit("issuance.collect_licence", licence.pk)
     return licence
 
 
@@ -106,14 +105,12 @@ def registration_held(*, case: Case) -> bool:
 def release_held(*, case: Case) -> int:
     """The case's deferrals are settled: send the collection of licences whose registration
     was held (after commit). Returns how many were sent."""
-    from onething.issuance.tasks import collect_licence
-
     if registration_held(case=case):
         return 0
     pending = IssuedLicence.objects.filter(case=case, registration=L.Registration.PENDING)
     ids = list(pending.values_list("pk", flat=True))
     for pk in ids:
-        collect_licence.delay_on_commit(pk)
+        send_on_commit("issuance.collect_licence", pk)
     return len(ids)
 
 
@@ -190,7 +187,6 @@ def _note_error(licence: IssuedLicence, error: str) -> None:
 def reconcile(*, now=None) -> int:
     """Licences whose collection message was lost or whose retries ran out: send again."""
     from onething.intake.selectors import outstanding_checks_all
-    from onething.issuance.tasks import collect_licence
 
     stale = (now or timezone.now()) - timedelta(seconds=settings.RECONCILE_STALE_SECONDS)
     pending = IssuedLicence.objects.filter(
@@ -201,8 +197,39 @@ def reconcile(*, now=None) -> int:
     ids = list(pending.values_list("pk", flat=True)[:500])
     for pk in ids:
         IssuedLicence.objects.filter(pk=pk).update(updated_at=timezone.now())
-        collect_licence.delay_on_commit(pk)
+        send_on_commit("issuance.collect_licence", pk)
     return len(ids)
+
+
+# --- conclusion ------------------------------------------------------------------------------
+
+
+def conclusion_notify(*, case: Case, item_cases: list[ItemCase], all_approved: bool) -> None:
+    """The case concluded (processing publishes it): tell the applicant what came of it and
+    how the results are received, the choice recorded from the form, not a question."""
+    from django.utils import translation
+
+    from onething.issuance.documents import delivery_line
+    from onething.notifications.services import notify
+
+    if all_approved:
+        body = f"办件 {case.number} 的 {len(item_cases)} 个事项已全部办结，请登录查看结果。"
+    else:
+        failed = [
+            f"{ic.item_name}（{ic.get_state_display()}：{ic.reason}）"
+            for ic in item_cases
+            if ic.state != ItemCase.State.APPROVED
+        ]
+        body = f"办件 {case.number} 已部分办结。未办成的事项：{'；'.join(failed)}。"
+    with translation.override("zh-hans"):
+        body += f"领取方式：{delivery_line(case)}"
+    notify(
+        recipient=case.applicant,
+        subject="办件已办结" if all_approved else "办件部分办结",
+        body=body,
+        dedup_key=f"case-concluded:{case.number}",
+        case_number=case.number,
+    )
 
 
 # --- delivery --------------------------------------------------------------------------------

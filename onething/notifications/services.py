@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from onething.common.queueing import task_named
 from onething.notifications import transitions
 from onething.notifications.channels import (
     PermanentDeliveryError,
@@ -191,9 +192,7 @@ def _enqueue_on_commit(notification_id: int) -> None:
 
 def _enqueue(notification_id: int) -> None:
     """Send the task; a broker that is down must not fail the caller's committed work."""
-    from onething.notifications.tasks import deliver_notification
-
     try:
-        deliver_notification.delay(notification_id)
+        task_named("notifications.deliver").delay(notification_id)
     except Exception:
         logger.exception("could not enqueue notification %s: reconciliation will pick it up", notification_id)

@@ -7,10 +7,10 @@ refused with 401, logged and audited.
 """
 
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,12 +22,12 @@ from django.views.decorators.http import require_POST
 from onething.audit import services as audit
 from onething.catalog.models import Department
 from onething.common import limits
-from onething.processing.adapters.base import DepartmentStatus
+from onething.common.queueing import task_named
+from onething.processing import services
 from onething.processing.models import CallbackNonce, CallbackReceipt, ItemCase
 from services.protocol import signing
 
 log = logging.getLogger(__name__)
-KNOWN_STATES = {s.value for s in ItemCase.State}
 MAX_BODY_BYTES = 2 * 1024 * 1024  # docs/department-protocol.md: JSON bodies of at most 2 MiB
 
 
@@ -133,24 +133,6 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
     return JsonResponse({"status": "accepted", "event_id": event_id})
 
 
-def prune_nonces() -> int:
-    cutoff = timezone.now() - timedelta(seconds=2 * settings.CALLBACK_REPLAY_WINDOW_SECONDS)
-    return CallbackNonce.objects.filter(seen_at__lt=cutoff).delete()[0]
-
-
-def status_from_payload(payload: dict) -> DepartmentStatus | None:
-    state = payload.get("state")
-    if state not in KNOWN_STATES:
-        return None
-    return DepartmentStatus(
-        state=state,
-        result=payload.get("result") or {},
-        certificate=payload.get("certificate") or {},
-        reason=payload.get("reason") or "",
-        supplement=payload.get("supplement") or {},
-    )
-
-
 class _Duplicate(Exception):
     """The event id is stored already: a second delivery of the same callback."""
 
@@ -169,7 +151,7 @@ def store_and_apply(receipt: CallbackReceipt) -> str:
                 receipt.save(force_insert=True)
             except IntegrityError:
                 raise _Duplicate from None
-            _apply(receipt)
+            services.receipt_apply(receipt=receipt)
         return "applied"
     except _Duplicate:
         return "duplicate"
@@ -179,38 +161,12 @@ def store_and_apply(receipt: CallbackReceipt) -> str:
 
 
 def _keep_for_later(receipt: CallbackReceipt) -> str:
-    from onething.processing.tasks import apply_callback
-
     receipt.pk, receipt.applied_at = None, None
     try:
         with _one_statement():
             receipt.save(force_insert=True)
     except IntegrityError:
         return "duplicate"  # another delivery of the same event was stored meanwhile
-    transaction.on_commit(lambda: apply_callback.delay(receipt.pk), robust=True)
+    # robust: a broker that is down must not fail the answer (the reconciliation applies it)
+    transaction.on_commit(functools.partial(task_named("processing.apply_callback").delay, receipt.pk), robust=True)
     return "queued"
-
-
-def _apply(receipt: CallbackReceipt) -> bool:
-    """Apply a stored callback's state; False when it names none the engine knows (kept, ignored)."""
-    from onething.processing.services import apply_status
-
-    status = status_from_payload(receipt.payload)
-    if status is None or receipt.item_case_id is None:
-        return False
-    apply_status(item_case_id=receipt.item_case_id, status=status, source="callback")
-    return True
-
-
-def apply_receipt(*, receipt_id: int) -> str:
-    """Apply a stored callback that was not applied in its request (the ``callbacks`` queue,
-    the reconciliation), once. Marking it applied and applying it share one transaction: a
-    worker that dies in between leaves it unapplied for the reconciliation."""
-    with transaction.atomic():
-        claimed = CallbackReceipt.objects.filter(pk=receipt_id, applied_at__isnull=True).update(
-            applied_at=timezone.now()
-        )
-        if claimed != 1:
-            return "already applied"
-        applied = _apply(CallbackReceipt.objects.get(pk=receipt_id))
-    return "applied" if applied else "ignored"

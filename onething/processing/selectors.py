@@ -33,6 +33,31 @@ def officer_of(user) -> Officer | None:
     return Officer.objects.filter(user=user).select_related("department").first()
 
 
+def officer_reads_upload(user, upload) -> bool:
+    """An upload reader (onething/apply/uploads.py, registered by ProcessingConfig):
+    department officers read the materials of their department's item cases (case materials
+    the item needs, and materials supplied for a supplement request); anyone else who is
+    not an officer reads a certificate a department officer uploaded for their case."""
+    from onething.cases.models import CaseMaterial
+
+    officer = officer_of(user)
+    if officer is None:
+        return _applicant_of_a_certificate(user, upload)
+    for material in CaseMaterial.objects.filter(upload=upload).select_related("case"):
+        if ItemCase.objects.filter(
+            case=material.case, department=officer.department, item_code__in=material.needed_by
+        ).exists():
+            return True
+    supplied = ItemCase.objects.filter(department=officer.department, case__applicant_id=upload.owner_id)
+    return any(m.get("upload") == upload.pk for ic in supplied.only("materials") for m in ic.materials)
+
+
+def _applicant_of_a_certificate(user, upload) -> bool:
+    """A certificate a department officer uploaded belongs to the case's applicant too."""
+    issued = ItemCase.objects.filter(case__applicant=user).exclude(certificate={}).only("certificate")
+    return any(ic.certificate.get("upload") == upload.pk for ic in issued)
+
+
 def workbench_queue(*, officer: Officer) -> QuerySet[ItemCase]:
     """Item cases of the officer's department that the department has to work."""
     return (

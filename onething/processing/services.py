@@ -21,12 +21,14 @@ from django.utils import timezone
 from onething.audit import services as audit
 from onething.cases import transitions as case_transitions
 from onething.cases.models import Case
+from onething.common import events
+from onething.common.queueing import task_named
 from onething.notice.engine import CompiledBundle, build_notice
 from onething.notice.selectors import compiled_version
 from onething.processing import transitions
 from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.errors import PermanentDispatchError, TransientDispatchError
-from onething.processing.models import FINAL_STATES, DepartmentEndpoint, ItemCase
+from onething.processing.models import FINAL_STATES, CallbackNonce, CallbackReceipt, DepartmentEndpoint, ItemCase
 from onething.processing.selectors import adapter_for, callback_url
 
 log = logging.getLogger(__name__)
@@ -97,12 +99,11 @@ def enqueue_dispatch(item_case_id: int, countdown: float = 0, *, case_number: st
     ``case_number`` goes in the message header for the worker's logs (else the worker
     looks it up: one query per task)."""
     from onething.common.logging import bind_case
-    from onething.processing.tasks import dispatch_item_case
 
     def send() -> None:
         # the publish hook copies the bound case number into the message header
         with bind_case(case_number) if case_number else nullcontext():
-            dispatch_item_case.apply_async((item_case_id,), countdown=countdown or None)
+            task_named("processing.dispatch_item_case").apply_async((item_case_id,), countdown=countdown or None)
 
     transaction.on_commit(send, robust=True)
 
@@ -240,9 +241,8 @@ def _apply(item_case: ItemCase, status: DepartmentStatus, actor, source: str) ->
             concluded_at=timezone.now(),
             **_resume(item_case, today),
         ):
-            from onething.issuance.services import licence_from_approval
-
-            licence_from_approval(item_case=item_case)  # 统一发证 collects it after commit
+            # 统一发证 puts its certificate on the case and collects it after commit
+            events.publish(events.ItemCaseApproved, item_case_id=item_case.pk, item_case=item_case)
     elif status.state == S.REJECTED:
         transitions.move(
             item_case=item_case,
@@ -319,7 +319,10 @@ def _conclude_if_done(case: Case, item_cases: list[ItemCase]) -> None:
     all_approved = all(ic.state == S.APPROVED for ic in item_cases)
     items = {ic.item_code: ic.state for ic in item_cases}
     if case_transitions.case_conclude(case=case, all_approved=all_approved, items=items):
-        _notify_concluded(case, item_cases, all_approved)
+        # 统一发证 tells the applicant, with how the results are received
+        events.publish(
+            events.CaseConcluded, case_id=case.pk, case=case, item_cases=tuple(item_cases), all_approved=all_approved
+        )
 
 
 def case_conclude_if_done(*, case: Case) -> Case:
@@ -338,8 +341,6 @@ def items_refuse_for_deferral(*, case: Case, item_codes: set[str], reason: str, 
     rejected with the reason (an approved one too: its result was held and is withdrawn),
     items waiting for them are cancelled, and the case concludes if nothing else is open.
     Call in the transaction that records the decision, after the material is marked."""
-    from onething.issuance.services import licence_withdraw
-
     refused = []
     with transaction.atomic(savepoint=False):
         locked = Case.objects.select_for_update(of=("self",)).select_related("version", "applicant").get(pk=case.pk)
@@ -358,8 +359,15 @@ def items_refuse_for_deferral(*, case: Case, item_codes: set[str], reason: str, 
                 paused_since=None,
             ):
                 refused.append(item_case)
-                if was_approved:
-                    licence_withdraw(item_case=item_case, actor=actor, reason=reason)
+                if was_approved:  # 统一发证 withdraws its licence
+                    events.publish(
+                        events.ItemCaseRevoked,
+                        item_case_id=item_case.pk,
+                        item_case=item_case,
+                        reason=reason,
+                        actor_id=getattr(actor, "pk", None),
+                        actor=actor,
+                    )
         _fan_in(locked, siblings)
     return refused
 
@@ -409,8 +417,6 @@ def reconcile(*, now=None) -> dict[str, int]:
         enqueue_dispatch(pk)
         counts["requeued"] += 1
     counts["callbacks"] = _reapply_callbacks(stale)
-    from onething.processing.callbacks import prune_nonces
-
     prune_nonces()
     silent = now - timedelta(seconds=settings.POLL_AFTER_SECONDS)
     waiting = ItemCase.objects.filter(
@@ -423,11 +429,54 @@ def reconcile(*, now=None) -> dict[str, int]:
 
 def _reapply_callbacks(stale) -> int:
     """Callbacks stored but never applied (their task message was lost)."""
-    from onething.processing.callbacks import apply_receipt
-    from onething.processing.models import CallbackReceipt
-
     pending = CallbackReceipt.objects.filter(applied_at__isnull=True, received_at__lt=stale)
     return sum(apply_receipt(receipt_id=pk) == "applied" for pk in pending.values_list("pk", flat=True))
+
+
+# --- stored callbacks (the view: processing/callbacks.py) ----------------------------------
+
+KNOWN_STATES = {s.value for s in ItemCase.State}
+
+
+def status_from_payload(payload: dict) -> DepartmentStatus | None:
+    state = payload.get("state")
+    if state not in KNOWN_STATES:
+        return None
+    return DepartmentStatus(
+        state=state,
+        result=payload.get("result") or {},
+        certificate=payload.get("certificate") or {},
+        reason=payload.get("reason") or "",
+        supplement=payload.get("supplement") or {},
+    )
+
+
+def receipt_apply(*, receipt: CallbackReceipt) -> bool:
+    """Apply a stored callback's state; False when it names none the engine knows (kept, ignored)."""
+    status = status_from_payload(receipt.payload)
+    if status is None or receipt.item_case_id is None:
+        return False
+    apply_status(item_case_id=receipt.item_case_id, status=status, source="callback")
+    return True
+
+
+def apply_receipt(*, receipt_id: int) -> str:
+    """Apply a stored callback that was not applied in its request (the ``callbacks`` queue,
+    the reconciliation), once. Marking it applied and applying it share one transaction: a
+    worker that dies in between leaves it unapplied for the reconciliation."""
+    with transaction.atomic():
+        claimed = CallbackReceipt.objects.filter(pk=receipt_id, applied_at__isnull=True).update(
+            applied_at=timezone.now()
+        )
+        if claimed != 1:
+            return "already applied"
+        applied = receipt_apply(receipt=CallbackReceipt.objects.get(pk=receipt_id))
+    return "applied" if applied else "ignored"
+
+
+def prune_nonces() -> int:
+    cutoff = timezone.now() - timedelta(seconds=2 * settings.CALLBACK_REPLAY_WINDOW_SECONDS)
+    return CallbackNonce.objects.filter(seen_at__lt=cutoff).delete()[0]
 
 
 def poll(*, item_case: ItemCase) -> int:
@@ -490,30 +539,6 @@ def _notify_dead_letter(item_case: ItemCase) -> None:
             dedup_key=f"dead-letter:{item_case.pk}:{item_case.state_changed_at:%Y%m%d%H%M%S%f}:{recipient.pk}",
             case_number=case.number,
         )
-
-
-def _notify_concluded(case: Case, item_cases: list[ItemCase], all_approved: bool) -> None:
-    from django.utils import translation
-
-    from onething.issuance.documents import delivery_line
-    from onething.notifications.services import notify
-
-    if all_approved:
-        body = f"办件 {case.number} 的 {len(item_cases)} 个事项已全部办结，请登录查看结果。"
-    else:
-        failed = [
-            f"{ic.item_name}（{ic.get_state_display()}：{ic.reason}）" for ic in item_cases if ic.state != S.APPROVED
-        ]
-        body = f"办件 {case.number} 已部分办结。未办成的事项：{'；'.join(failed)}。"
-    with translation.override("zh-hans"):
-        body += f"领取方式：{delivery_line(case)}"  # the choice recorded from the form, not a question
-    notify(
-        recipient=case.applicant,
-        subject="办件已办结" if all_approved else "办件部分办结",
-        body=body,
-        dedup_key=f"case-concluded:{case.number}",
-        case_number=case.number,
-    )
 
 
 # --- Department secrets: rotation (docs/department-protocol.md, "Rotating a secret") --------

@@ -15,9 +15,7 @@ def dispatch_item_case(item_case_id: int) -> str:
 
 @shared_task(name="processing.apply_callback", acks_late=True, ignore_result=True)
 def apply_callback(receipt_id: int) -> str:
-    from onething.processing.callbacks import apply_receipt
-
-    return apply_receipt(receipt_id=receipt_id)
+    return services.apply_receipt(receipt_id=receipt_id)
 
 
 @shared_task(name="processing.reconcile", ignore_result=True)

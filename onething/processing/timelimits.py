@@ -49,3 +49,30 @@ def mark_time_limits(*, today: date | None = None) -> dict[str, int]:
                     case_number=item_case.case.number,
                 )
     return changed
+
+
+# --- provisional due dates, once the year's holiday schedule is entered ----------------------
+# Registered with intake (ProcessingConfig.ready): intake recomputes a case's provisional
+# dates under one audit event per case, these included.
+
+
+def _provisional_items(first: date):
+    return ItemCase.objects.filter(due_date_provisional=True, due_date__gte=first, dispatched_at__isnull=False)
+
+
+def provisional_item_case_ids(*, first: date) -> set[int]:
+    """The cases with an item case whose provisional due date is on or after ``first``."""
+    return set(_provisional_items(first).values_list("case_id", flat=True))
+
+
+def provisional_item_dates_recompute(*, case, first: date, note) -> None:
+    """Each such item case of ``case`` counted again from its dispatch day, its committed
+    working days and the working days its time limit was paused; written when ``note``
+    (intake.services.NoteDate) says it changed."""
+    from onething.workdays.services import due_after
+
+    for item_case in _provisional_items(first).filter(case=case):
+        started = timezone.localdate(item_case.dispatched_at)
+        new = due_after(start=started, days=item_case.committed_days + item_case.paused_working_days)
+        if note(f"item:{item_case.item_code}", item_case.due_date, new):
+            ItemCase.objects.filter(pk=item_case.pk).update(due_date=new.day, due_date_provisional=new.provisional)

@@ -206,7 +206,7 @@ def test_a_legitimate_callback_after_all_the_abuse_still_applies(
     wired_demo,
     django_capture_on_commit_callbacks,
 ):
-    from onething.processing.callbacks import apply_receipt
+    from onething.processing.services import apply_receipt
 
     secret = wired_demo.secrets["health-commission"]
     for _, raw, headers, _ in forgeries(secret, birth):

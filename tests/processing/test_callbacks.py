@@ -44,7 +44,7 @@ def approval(item_case, event_id="ev-1"):
 
 
 def test_a_signed_callback_is_stored_once_and_applied(client, birth, wired_demo, django_capture_on_commit_callbacks):
-    from onething.processing.callbacks import apply_receipt
+    from onething.processing.services import apply_receipt
 
     secret = wired_demo.secrets["health-commission"]
     with django_capture_on_commit_callbacks(execute=False) as queued:
@@ -67,7 +67,7 @@ def test_a_callback_that_fails_to_apply_is_kept_and_queued(
     """Applying fails (a bug, a lost database connection): the department still gets its
     acknowledgement, the stored callback stays unapplied and goes to the callbacks queue."""
     from onething.processing import services
-    from onething.processing.callbacks import apply_receipt
+    from onething.processing.services import apply_receipt
 
     def broken(**kwargs):
         raise RuntimeError("database went away")
@@ -94,7 +94,7 @@ def test_a_failure_halfway_through_applying_leaves_no_half_applied_state(
     receipt is kept unapplied and queued, and applying it later does it all once."""
     from onething.issuance import services as issuance
     from onething.issuance.models import IssuedLicence
-    from onething.processing.callbacks import apply_receipt
+    from onething.processing.services import apply_receipt
 
     def broken(**kwargs):
         raise RuntimeError("disk full")
