@@ -6,9 +6,11 @@ Issue by issue the machine grows: submitted (here) → accepted / returned / ref
 """
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from onething.cases.models import Case, CaseMaterial
 from onething.cases.numbering import next_case_number
+from onething.common.errors import Conflict
 from onething.oversight import audit
 
 
@@ -60,12 +62,26 @@ def case_submit(
     return case
 
 
-class TransitionRefused(Exception):
-    """The case is not in a state that allows this change (someone else got there first)."""
+class TransitionRefused(Conflict):
+    """The case is not in a state that allows this change (someone else got there first):
+    409 ``state_conflict``, naming the state the case is in now."""
+
+    code = "state_conflict"
 
     def __init__(self, case: Case, action: str):
         self.case, self.action = case, action
-        super().__init__(f"{case.number}: cannot {action} from {case.state}")
+        super().__init__(
+            f"办件当前状态为“{case.get_state_display()}”，不能进行此操作",
+            f"the case is {case.state}; this action is not possible now",
+        )
+
+    @property
+    def text(self) -> str:
+        """On a page: the sentence names the case."""
+        return gettext("办件 %(number)s 当前状态为“%(state)s”，不能进行此操作") % {
+            "number": self.case.number,
+            "state": self.case.get_state_display(),
+        }
 
 
 def _move(*, case: Case, action: str, allowed: set[str], to: str, actor, changes: dict, note: str = "") -> Case:
