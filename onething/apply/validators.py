@@ -7,7 +7,6 @@ Resident ID (GB 11643) and unified social credit code (GB 32100) use python-stdn
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -16,17 +15,12 @@ from django.utils import timezone
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from onething.common.errors import Problem
 from services.datahub.ids import normalize as normalize_identifier
 
-
-@dataclass(frozen=True)
-class FieldError:
-    code: str
-    message: str
-    message_en: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "message_en": self.message_en}
+# A field's error is the one problem object (code and bilingual message; its field is the
+# key it is reported under).
+FieldError = Problem
 
 
 Validator = Callable[[object], FieldError | None]
