@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
-from onething.common.errors import Problem
+from onething.common.errors import Invalid, Problem
 
 
 @dataclass(frozen=True, init=False)
@@ -23,9 +23,16 @@ class DefinitionProblem(Problem):
         return f"{self.path}: [{self.code}] {self.message} / {self.message_en}"
 
 
-class DefinitionInvalid(Exception):
-    """A definition document has problems; nothing was written."""
+class DefinitionInvalid(Invalid):
+    """A definition document has problems; nothing was written (400 ``definition_invalid``,
+    every problem as details)."""
+
+    code = "definition_invalid"
 
     def __init__(self, problems: list[DefinitionProblem]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the definition")
+        super().__init__(
+            f"定义文件有 {len(problems)} 个问题，未写入任何内容",
+            f"{len(problems)} problem(s) in the definition",
+            details=[problem.as_dict() for problem in problems],
+        )
