@@ -8,11 +8,11 @@ from onething.apply import urls as apply_urls
 from onething.operations import health, metrics
 from onething.tracking import urls as tracking_urls
 
-# JSON errors on API paths, Django's pages elsewhere (onething/common/errors.py)
-handler400 = "onething.common.errors.bad_request"
-handler403 = "onething.common.errors.permission_denied"
-handler404 = "onething.common.errors.page_not_found"
-handler500 = "onething.common.errors.server_error"
+# JSON errors on API paths, Django's pages elsewhere (onething/common/error_views.py)
+handler400 = "onething.common.error_views.bad_request"
+handler403 = "onething.common.error_views.permission_denied"
+handler404 = "onething.common.error_views.page_not_found"
+handler500 = "onething.common.error_views.server_error"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

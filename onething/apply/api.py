@@ -196,14 +196,9 @@ class DraftListView(APIView):
                 code="invalid_request", message="请求格式错误", message_en="malformed request", details=[body.errors]
             )
         version = published_or_404(body.validated_data["bundle"])
-        try:
-            opened = services.draft_open(
-                applicant=request.user, version=version, raw_answers=body.validated_data["answers"]
-            )
-        except services.DraftQuotaExceeded as exceeded:
-            raise BilingualAPIError(
-                code=exceeded.code, message=exceeded.message, message_en=exceeded.message_en, status_code=409
-            ) from None
+        opened = services.draft_open(  # DraftQuotaExceeded: 409
+            applicant=request.user, version=version, raw_answers=body.validated_data["answers"]
+        )
         return Response(
             DraftSerializer(opened.draft).data | {"resumed": opened.resumed},
             status=status.HTTP_200_OK if opened.resumed else status.HTTP_201_CREATED,
@@ -259,13 +254,6 @@ class DraftDetailView(APIView):
             raise BilingualAPIError(
                 code="not_found", message="没有这份草稿", message_en="no such draft", status_code=404
             ) from missing
-        except services.DraftSubmitted as submitted:
-            raise BilingualAPIError(
-                code="draft_submitted",
-                message="这份草稿已提交为办件，不能删除",
-                message_en="this draft was submitted as a case and cannot be deleted",
-                status_code=409,
-            ) from submitted
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -310,16 +298,9 @@ class DraftMaterialView(APIView):
         body.is_valid(raise_exception=True)
         lines = body.validated_data if isinstance(body.validated_data, list) else [body.validated_data]
         uploads = Upload.objects.filter(pk__in={line["upload"] for line in lines}, owner=request.user).in_bulk()
-        try:
-            draft = services.draft_attach_many(
-                draft=draft, attachments=[(line["key"], uploads.get(line["upload"])) for line in lines]
-            )
-        except services.MaterialNotAllowed as refused:
-            raise BilingualAPIError(
-                code="material_not_allowed",
-                message="此材料无需上传或文件不存在",
-                message_en="this material is not uploaded here, or no such upload",
-            ) from refused
+        draft = services.draft_attach_many(  # MaterialNotAllowed: 400
+            draft=draft, attachments=[(line["key"], uploads.get(line["upload"])) for line in lines]
+        )
         return Response(DraftSerializer(draft).data)
 
 

@@ -26,6 +26,7 @@ from onething.catalog import situations
 from onething.catalog.definition import DEFAULT_MAX_LENGTH
 from onething.catalog.models import BundleVersion
 from onething.common import events
+from onething.common.errors import Conflict, Invalid
 from onething.identity.datahub import DatahubError, datahub_client
 from onething.notice.selectors import InvalidAnswers
 
@@ -40,8 +41,17 @@ class SubmissionInvalid(Exception):
         super().__init__(f"{len(errors)} field(s) invalid")
 
 
-class MaterialNotAllowed(Exception):
-    """The material key is not one the applicant brings for this draft."""
+class MaterialNotAllowed(Invalid):
+    """The material key is not one the applicant brings for this draft (or the upload is
+    not theirs): 400 ``material_not_allowed``; ``key`` names the material."""
+
+    code = "material_not_allowed"
+    message = "此材料无需上传或文件不存在"
+    message_en = "this material is not uploaded here, or no such upload"
+
+    def __init__(self, key: str = ""):
+        self.key = key
+        super().__init__()
 
 
 @dataclass(frozen=True)
@@ -54,16 +64,18 @@ def _expiry():
     return timezone.now() + timedelta(days=settings.DRAFT_LIFETIME_DAYS)
 
 
-class DraftQuotaExceeded(Exception):
-    """The applicant holds ``settings.DRAFT_QUOTA`` open drafts already (across bundles)."""
+class DraftQuotaExceeded(Conflict):
+    """The applicant holds ``settings.DRAFT_QUOTA`` open drafts already (across bundles):
+    409 ``draft_quota_exceeded``."""
 
     code = "draft_quota_exceeded"
 
     def __init__(self, limit: int):
         self.limit = limit
-        self.message = f"您未提交的草稿已达 {limit} 份，请先提交或删除不需要的草稿"
-        self.message_en = f"you have {limit} open drafts already; submit or delete one first"
-        super().__init__(self.message_en)
+        super().__init__(
+            f"您未提交的草稿已达 {limit} 份，请先提交或删除不需要的草稿",
+            f"you have {limit} open drafts already; submit or delete one first",
+        )
 
 
 def _check_draft_quota(*, applicant, replacing: Draft | None) -> None:
@@ -182,8 +194,16 @@ def draft_restart(*, draft: Draft, raw_answers: dict) -> Draft:
     return fresh
 
 
-class DraftSubmitted(Exception):
-    """The draft became a case: it is kept with the case, not deleted."""
+class DraftSubmitted(Conflict):
+    """The draft became a case: it is kept with the case, not deleted (409 ``draft_submitted``)."""
+
+    code = "draft_submitted"
+    message = "这份草稿已提交为办件，不能删除"
+    message_en = "this draft was submitted as a case and cannot be deleted"
+
+    def __init__(self, draft_id: str = ""):
+        self.draft_id = draft_id
+        super().__init__()
 
 
 def draft_delete(*, applicant, draft: Draft) -> None:

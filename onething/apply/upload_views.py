@@ -29,7 +29,8 @@ from rest_framework.views import APIView
 
 from onething.apply import uploads
 from onething.apply.models import Upload
-from onething.common.api import BilingualAPIError, ErrorSerializer
+from onething.common.api import ErrorSerializer
+from onething.common.errors import Invalid
 
 # --- Download --------------------------------------------------------------------------
 
@@ -154,19 +155,11 @@ class UploadCreateView(APIView):
             if limit is not None and limit.exceeded:
                 rejected = uploads.too_large_error(limit=limit.limit)
                 uploads.logger.warning("refused upload from user %s: %s", request.user.pk, rejected.code)
-                raise BilingualAPIError(code=rejected.code, message=rejected.message, message_en=rejected.message_en)
-            raise BilingualAPIError(
+                raise rejected
+            raise Invalid(
+                "请选择要上传的文件（表单字段 file）",
+                "no file: send it as the multipart field 'file'",
                 code="file_required",
-                message="请选择要上传的文件（表单字段 file）",
-                message_en="no file: send it as the multipart field 'file'",
             )
-        try:
-            upload = uploads.upload_create(owner=request.user, file=file)
-        except uploads.UploadRejected as rejected:
-            raise BilingualAPIError(
-                code=rejected.code,
-                message=rejected.message,
-                message_en=rejected.message_en,
-                status_code=rejected.status_code,
-            ) from None
+        upload = uploads.upload_create(owner=request.user, file=file)  # UploadRejected: its JSON error
         return Response(UploadCreatedSerializer(upload).data, status=status.HTTP_201_CREATED)

@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from onething.apply.models import Upload
+from onething.common.errors import Invalid
 
 logger = logging.getLogger(__name__)
 
@@ -56,17 +57,13 @@ READ_CHUNK = 64 * 1024
 STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
 
 
-class UploadRejected(Exception):
+class UploadRejected(Invalid):
     """The file was refused. ``code`` is machine-readable; the messages are shown to the
-    applicant in Chinese and English, exactly like :class:`BilingualAPIError`, so views
-    and the API can pass them on unchanged."""
+    applicant in Chinese and English; a domain error (onething/common/errors.py), 400
+    unless ``status_code`` says otherwise (413 for a file over the limit)."""
 
     def __init__(self, *, code: str, message: str, message_en: str, status_code: int = 400):
-        self.code = code
-        self.message = message
-        self.message_en = message_en
-        self.status_code = status_code
-        super().__init__(f"{code}: {message_en}")
+        super().__init__(message, message_en, code=code, status_code=status_code)
 
 
 # --- Virus scanning ------------------------------------------------------------------

@@ -14,6 +14,7 @@ when its last item case is final (``case_conclude``).
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from onething.audit import services as audit
 from onething.cases.models import Case, CaseMaterial
@@ -85,11 +86,27 @@ def case_submit(
 
 
 class TransitionRefused(TransitionNotAllowed):
-    """The case is not in a state that allows this change (someone else got there first)."""
+    """The case is not in a state that allows this change (someone else got there first):
+    409 ``state_conflict``, naming the state the case is in now."""
 
     def __init__(self, case: Case, action: str):
         self.case, self.action = case, action
-        super().__init__(machine=CASE.label, transition=action, current=case.state, subject=case.number)
+        super().__init__(
+            machine=CASE.label,
+            transition=action,
+            current=case.state,
+            subject=case.number,
+            message=f"办件当前状态为“{case.get_state_display()}”，不能进行此操作",
+            message_en=f"the case is {case.state}; this action is not possible now",
+        )
+
+    @property
+    def text(self) -> str:
+        """On a page: the sentence names the case."""
+        return gettext("办件 %(number)s 当前状态为“%(state)s”，不能进行此操作") % {
+            "number": self.case.number,
+            "state": self.case.get_state_display(),
+        }
 
 
 def _move(*, case: Case, action: str, actor, changes: dict, note: str = "") -> Case:

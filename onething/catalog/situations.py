@@ -9,25 +9,28 @@ the notice (checking a citizen's answers, evaluating rules).
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations, product
-from typing import Any
+from typing import Any, ClassVar
 
 from json_logic import ALL_OPERATIONS, jsonLogic
+
+from onething.common.errors import Problem
 
 Answers = dict[str, Any]
 MAX_SITUATIONS = 4096
 
 
-@dataclass(frozen=True)
-class AnswerError:
-    """One answer that does not fit its question."""
+@dataclass(frozen=True, init=False)
+class AnswerError(Problem):
+    """One answer that does not fit its question (the problem's key is the question's)."""
 
-    question: str
-    code: str
-    message: str
-    message_en: str
+    about: ClassVar[str] = "question"
 
-    def as_dict(self) -> dict[str, str]:
-        return {"question": self.question, "code": self.code, "message": self.message, "message_en": self.message_en}
+    def __init__(self, question: str, code: str, message: str, message_en: str):
+        super().__init__(code, message, message_en, key=question)
+
+    @property
+    def question(self) -> str:
+        return self.key
 
 
 def option_values(question: dict) -> list[str]:

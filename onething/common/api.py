@@ -16,22 +16,27 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from onething.common.errors import DomainError
 
-class BilingualAPIError(APIException):
-    """An API error with a Chinese and an English message and optional details."""
+
+class BilingualAPIError(DomainError, APIException):
+    """An error of the API layer itself (a malformed or oversized request, a throttle), with
+    an explicit status: a :class:`DomainError` like the services' own, so the one handler
+    below answers both alike. Services raise the domain errors of onething/common/errors.py."""
 
     status_code = status.HTTP_400_BAD_REQUEST
 
     def __init__(
         self, *, code: str, message: str, message_en: str, details: Any = None, status_code: int | None = None
     ):
-        self.error_code = code
-        self.message = message
-        self.message_en = message_en
-        self.details = details
-        if status_code is not None:
-            self.status_code = status_code
-        super().__init__(detail=message, code=code)
+        DomainError.__init__(
+            self, message, message_en, code=code, details=details, status_code=status_code or self.status_code
+        )
+        APIException.__init__(self, detail=message, code=code)
+
+    @property
+    def error_code(self) -> str:
+        return self.code
 
 
 # Chinese messages for DRF's own errors (malformed JSON, wrong content type, missing login ...).
@@ -50,7 +55,7 @@ DRF_MESSAGES = {
 
 
 # The error of a bare HTTP status (Django's own 400/403/404/405/413/500 on an API path, see
-# onething/common/errors.py): code, Chinese and English message.
+# onething/common/error_views.py): code, Chinese and English message.
 STATUS_ERRORS: dict[int, tuple[str, str, str]] = {
     400: ("bad_request", "请求格式错误", "bad request"),
     401: ("not_authenticated", DRF_MESSAGES["not_authenticated"], "authentication required"),
@@ -99,17 +104,16 @@ def too_deep_error(limit: int) -> BilingualAPIError:
     )
 
 
-def error_body(exc: BilingualAPIError) -> dict:
-    body = {"error": {"code": exc.error_code, "message": exc.message, "message_en": exc.message_en}}
-    if exc.details is not None:
-        body["error"]["details"] = exc.details
-    return body
+def error_body(exc: DomainError) -> dict:
+    """The documented body of a domain error (a service's, or the API layer's own)."""
+    return exc.body()
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """Every error of a DRF view in the documented format. An exception that is no client
+    """Every error of a DRF view in the documented format: a domain error (onething/common/
+    errors.py) with the status of its kind, DRF's own errors translated. An exception that is no client
     error (a bug) is left to Django, which logs it and answers 500; on an API path that answer
-    is JSON too (onething/common/errors.py, middleware.ApiInputMiddleware)."""
+    is JSON too (onething/common/error_views.py, middleware.ApiInputMiddleware)."""
     request = context.get("request")
     if request is not None and getattr(request, "accepted_renderer", None) is None:
         # failed before content negotiation (e.g. while the CSRF check read the body): DRF's
@@ -120,7 +124,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, SuspiciousOperation):
         code, message, message_en = STATUS_ERRORS[400]
         exc = BilingualAPIError(code=code, message=message, message_en=message_en)
-    if isinstance(exc, BilingualAPIError):
+    if isinstance(exc, DomainError):  # what a service refused, or the API layer's own error
         return Response(error_body(exc), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -42,16 +42,33 @@ from typing import Any, Generic, TypeVar
 
 from django.db import models
 
+from onething.common.errors import Conflict
+
 M = TypeVar("M", bound=models.Model)
 
 
-class TransitionNotAllowed(Exception):
+class TransitionNotAllowed(Conflict):
     """The row is not in a state this transition may start from (another change got there
-    first, or the caller asked for a step that makes no sense now)."""
+    first, or the caller asked for a step that makes no sense now): a domain conflict, 409
+    ``state_conflict`` where it reaches an answer (onething/common/errors.py)."""
 
-    def __init__(self, *, machine: str, transition: str, current: str | None, subject: str = ""):
+    code = "state_conflict"
+
+    def __init__(
+        self,
+        *,
+        machine: str,
+        transition: str,
+        current: str | None,
+        subject: str = "",
+        message: str | None = None,
+        message_en: str | None = None,
+    ):
         self.machine, self.transition, self.current, self.subject = machine, transition, current, subject
-        super().__init__(f"{subject or machine}: cannot {transition} from {current}")
+        super().__init__(
+            message or f"当前状态“{current}”不能进行此操作（{transition}）",
+            message_en or f"{subject or machine}: cannot {transition} from {current}",
+        )
 
 
 @dataclass(frozen=True)

@@ -7,23 +7,17 @@ validators of the application form (onething/apply/validators.py, which names th
 its registry) do."""
 
 import re
-from dataclasses import dataclass
 
 from django.utils import timezone
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from onething.common.errors import Problem
 from services.datahub.ids import normalize as normalize_identifier
 
-
-@dataclass(frozen=True)
-class FieldError:
-    code: str
-    message: str
-    message_en: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "message_en": self.message_en}
+# A field's error is the one problem object (code and bilingual message; its field is the
+# key it is reported under): onething/common/errors.py.
+FieldError = Problem
 
 
 # ASCII digits only: \d would take any script's digits (identifiers are normalised first, below)

@@ -3,10 +3,12 @@ automatic findings, and accept / return for correction / refuse / reassign.
 
 Window clerks only (others get 403; anonymous requests 403, as session authentication
 sends no challenge); a clerk sees only the cases of their own centre, any other case is
-404. The same services as the console pages decide everything.
+404. The same services as the console pages decide everything; the serializers read the
+request, and what a service refuses (a domain error: acceptance_refused, return_refused,
+reason_required, reassign_refused, state_conflict ...) becomes its JSON error in the one
+exception handler (onething/common/api.py).
 """
 
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -17,8 +19,8 @@ from rest_framework.views import APIView
 
 from onething.apply.api import CaseMaterialSerializer
 from onething.cases.models import Case
-from onething.cases.transitions import TransitionRefused
-from onething.common.api import BilingualAPIError, ErrorSerializer
+from onething.common.api import ErrorSerializer
+from onething.common.errors import NotFound
 from onething.identity.masking import mask_id_number
 from onething.intake import selectors, services
 from onething.intake.materials import Decision
@@ -152,6 +154,17 @@ class AcceptSerializer(serializers.Serializer):
         help_text="material key -> how it was satisfied; omitted: what the applicant provided or declared online",
     )
 
+    def validate_checklist(self, checklist: dict) -> dict[str, Decision]:
+        """The checklist as the service takes it."""
+        return {
+            key: Decision(
+                outcome=entry["outcome"],
+                due_date=entry.get("due_date"),
+                pledge_signed=entry.get("pledge_signed", False),
+            )
+            for key, entry in checklist.items()
+        }
+
 
 class ReturnSerializer(serializers.Serializer):
     corrections = CorrectionItemSerializer(many=True, allow_empty=True)
@@ -182,25 +195,7 @@ def _clerk_case(request: Request, number: str) -> Case:
     try:
         return selectors.case_for_clerk(clerk=clerk, number=number)
     except Case.DoesNotExist:
-        raise BilingualAPIError(
-            code="not_found", message="本中心没有这个办件", message_en="no such case in your centre", status_code=404
-        ) from None
-
-
-def _invalid_request(errors) -> BilingualAPIError:
-    return BilingualAPIError(
-        code="invalid_request", message="请求格式错误", message_en="malformed request", details=[errors]
-    )
-
-
-def _state_conflict(case: Case) -> BilingualAPIError:
-    case.refresh_from_db()
-    return BilingualAPIError(
-        code="state_conflict",
-        message=f"办件当前状态为“{case.get_state_display()}”，不能进行此操作",
-        message_en=f"the case is {case.state}; this action is not possible now",
-        status_code=409,
-    )
+        raise NotFound("本中心没有这个办件", "no such case in your centre") from None
 
 
 def _detail(case: Case) -> dict:
@@ -259,29 +254,8 @@ class AcceptView(APIView):
     def post(self, request: Request, number: str) -> Response:
         case = _clerk_case(request, number)
         body = AcceptSerializer(data=request.data)
-        if not body.is_valid():
-            raise _invalid_request(body.errors)
-        checklist = body.validated_data.get("checklist")
-        if checklist is not None:
-            checklist = {
-                key: Decision(
-                    outcome=entry["outcome"],
-                    due_date=entry.get("due_date"),
-                    pledge_signed=entry.get("pledge_signed", False),
-                )
-                for key, entry in checklist.items()
-            }
-        try:
-            case = services.case_accept(case=case, clerk=request.user, checklist=checklist)
-        except services.AcceptanceRefused as refused:
-            raise BilingualAPIError(
-                code="acceptance_refused",
-                message=f"不能受理：有 {len(refused.problems)} 个问题",
-                message_en=f"cannot accept: {len(refused.problems)} problem(s)",
-                details=refused.problems,
-            ) from None
-        except TransitionRefused:
-            raise _state_conflict(case) from None
+        body.is_valid(raise_exception=True)
+        case = services.case_accept(case=case, clerk=request.user, checklist=body.validated_data.get("checklist"))
         return Response(_detail(case))
 
 
@@ -306,30 +280,18 @@ class ReturnView(APIView):
     def post(self, request: Request, number: str) -> Response:
         case = _clerk_case(request, number)
         body = ReturnSerializer(data=request.data)
-        if not body.is_valid():
-            raise _invalid_request(body.errors)
-        try:
-            correction = services.case_return(
-                case=case, clerk=request.user, corrections=[dict(c) for c in body.validated_data["corrections"]]
-            )
-        except services.ReturnRefused as refused:
-            raise BilingualAPIError(
-                code="return_refused",
-                message="不能退回：" + "；".join(p["message"] for p in refused.problems),
-                message_en="cannot return: " + "; ".join(p["message_en"] for p in refused.problems),
-                details=refused.problems,
-            ) from None
-        except TransitionRefused:
-            raise _state_conflict(case) from None
+        body.is_valid(raise_exception=True)
+        corrections = [dict(c) for c in body.validated_data["corrections"]]
+        correction = services.case_return(case=case, clerk=request.user, corrections=corrections)
         case.refresh_from_db()
-        body = {
+        created = {
             "number": case.number,
             "state": case.state,
             "round": correction.round,
             "corrections": correction.corrections,
             "notice_url": reverse("documents:correction", kwargs={"number": case.number, "round": correction.round}),
         }
-        return Response(CorrectionCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
+        return Response(CorrectionCreatedSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
 class RefuseView(APIView):
@@ -349,20 +311,8 @@ class RefuseView(APIView):
     def post(self, request: Request, number: str) -> Response:
         case = _clerk_case(request, number)
         body = RefuseSerializer(data=request.data)
-        if not body.is_valid():
-            raise _invalid_request(body.errors)
-        try:
-            case = services.case_refuse(case=case, clerk=request.user, reason=body.validated_data["reason"])
-        except services.ReturnRefused as refused:
-            problem = refused.problems[0]
-            raise BilingualAPIError(
-                code="reason_required",
-                message=problem["message"],
-                message_en=problem["message_en"],
-                details=refused.problems,
-            ) from None
-        except TransitionRefused:
-            raise _state_conflict(case) from None
+        body.is_valid(raise_exception=True)
+        case = services.case_refuse(case=case, clerk=request.user, reason=body.validated_data["reason"])
         return Response(_detail(case))
 
 
@@ -382,19 +332,8 @@ class ReassignView(APIView):
     def post(self, request: Request, number: str) -> Response:
         case = _clerk_case(request, number)
         body = ReassignSerializer(data=request.data)
-        if not body.is_valid():
-            raise _invalid_request(body.errors)
-        target = get_user_model().objects.filter(username=body.validated_data["to"]).first()
-        try:
-            if target is None:
-                raise services.NotAllowed("no such user")
-            case = services.case_reassign(
-                case=case, to_user=target, by=request.user, reason=body.validated_data["reason"]
-            )
-        except services.NotAllowed as refused:
-            raise BilingualAPIError(
-                code="reassign_refused",
-                message="只能转交给本中心的窗口人员，并须说明原因",
-                message_en=f"cannot reassign: {refused}",
-            ) from None
+        body.is_valid(raise_exception=True)
+        case = services.case_reassign_to(
+            case=case, username=body.validated_data["to"], by=request.user, reason=body.validated_data["reason"]
+        )
         return Response(_detail(case))

@@ -260,3 +260,49 @@ class SupplyForm(forms.Form):
 
 class DeferralExtendForm(forms.Form):
     due_date = forms.DateField(label=_("新的补交期限（不填则取允许的最晚日期）"), required=False)
+
+
+# --- shaping what the clerk typed, and showing it again ------------------------------------------
+
+
+def checklist_data(post, uploaded):
+    """The posted checklist, where a material with a file uploaded at the desk and no
+    outcome chosen counts as "uploaded"."""
+    data = post.copy()
+    for key in uploaded:
+        if not data.get(f"check-{key}-outcome"):
+            data[f"check-{key}-outcome"] = Outcome.UPLOADED
+    return data
+
+
+def raw_answers(questions: list[dict], post) -> dict:
+    """The situation answers as posted (a multiple choice as a list), unchecked."""
+    raw: dict = {}
+    for question in questions:
+        key = question["key"]
+        if question["kind"] == "multiple":
+            raw[key] = [v for v in post.getlist(key) if v]
+        elif post.get(key) not in (None, ""):
+            raw[key] = post.get(key)
+    return raw
+
+
+def attach_problems(rows: list[CorrectionRow], problems: list[dict]) -> None:
+    """The service's problems under the correction rows they name."""
+    for row in rows:
+        row.problems = [p for p in problems if p.get("key") == row.key and row.key]
+
+
+def error_problems(form: forms.Form) -> list[dict]:
+    """A form's errors as problems: {key, message}."""
+    return [{"key": name, "message": e} for name, errors in form.errors.items() for e in errors]
+
+
+def autofocus(form: forms.Form, name: str) -> None:
+    """Put ``autofocus`` on the form's field with this (prefixed) name, if it has one;
+    mark every field with an error ``aria-invalid``."""
+    for bare, field in form.fields.items():
+        if form.add_prefix(bare) == name:
+            field.widget.attrs["autofocus"] = True
+        if form.is_bound and bare in form.errors:
+            field.widget.attrs["aria-invalid"] = "true"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from onething.apply.materials import PLEDGE_TEXT
+from onething.common.errors import Problem
 from onething.intake.models import MaterialCheck
 from onething.notice.engine import NoticeMaterial
 from onething.workdays.services import DueDate
@@ -31,17 +32,6 @@ class Decision:
     outcome: str
     due_date: date | None = None
     pledge_signed: bool = False
-
-
-@dataclass(frozen=True)
-class MaterialProblem:
-    key: str
-    code: str
-    message: str
-    message_en: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"key": self.key, "code": self.code, "message": self.message, "message_en": self.message_en}
 
 
 @dataclass(frozen=True)
@@ -77,7 +67,7 @@ def decide(
     checklist: dict[str, Decision],
     dishonest: bool | None,
     today: date,
-) -> tuple[list[PlannedCheck], list[MaterialProblem]]:
+) -> tuple[list[PlannedCheck], list[Problem]]:
     """Check every required material against the checklist.
 
     ``committed_days`` maps item codes to their committed limits; ``dishonest`` is the
@@ -98,42 +88,55 @@ def decide(
     return checks, problems
 
 
-def _decide_one(line: NoticeMaterial, decision: Decision | None, limit: int, dishonest: bool | None, today: date):
-    def refuse(code: str, message: str, message_en: str):
-        return None, MaterialProblem(line.key, code, f"“{line.name}”：{message}", f"{line.key}: {message_en}")
+def _refusal(line: NoticeMaterial, code: str, message: str, message_en: str) -> tuple[None, Problem]:
+    return None, Problem(code, f"“{line.name}”：{message}", f"{line.key}: {message_en}", key=line.key)
 
+
+def _decide_one(line: NoticeMaterial, decision: Decision | None, limit: int, dishonest: bool | None, today: date):
     if decision is None:
-        return refuse("missing", "缺少必需材料", "a required material is missing")
+        return _refusal(line, "missing", "缺少必需材料", "a required material is missing")
     outcome = decision.outcome
     if outcome in PRESENT:
         return PlannedCheck(line.key, line.name, outcome, None, ""), None
     if outcome == MaterialCheck.Outcome.DEFERRED:
-        if not line.deferrable:
-            return refuse("not_deferrable", "此材料不可容缺，必须当场提供", "this material cannot be deferred")
-        if dishonest:
-            return refuse(
-                "dishonest",
-                "申请人有失信记录，不适用容缺受理",
-                "no deferral for an applicant with a dishonest-credit record",
-            )
-        if dishonest is None:
-            return refuse(
-                "credit_unknown", "暂时无法核查信用记录，不能容缺受理", "the credit record cannot be checked now"
-            )
-        default, latest = deferral_window(today=today, committed_days=limit)
-        due = decision.due_date or default.day
-        if due <= today or due > latest.day:
-            return refuse(
-                "bad_deadline",
-                f"补交期限须晚于今天且不晚于 {latest.day:%Y-%m-%d}（事项承诺时限）",
-                f"the deadline must be after today and no later than {latest.day}",
-            )
-        provisional = decision.due_date is None and default.provisional  # a date the clerk chose is kept
-        return PlannedCheck(line.key, line.name, outcome, due, "", due_provisional=provisional), None
+        return _decide_deferred(line, decision, limit, dishonest, today)
     if outcome == MaterialCheck.Outcome.PLEDGED:
         if not line.pledgeable:
-            return refuse("not_pledgeable", "此材料不适用告知承诺", "this material cannot be replaced by a pledge")
+            return _refusal(
+                line, "not_pledgeable", "此材料不适用告知承诺", "this material cannot be replaced by a pledge"
+            )
         if not decision.pledge_signed:
-            return refuse("pledge_unsigned", "申请人尚未签署告知承诺书", "the applicant has not signed the pledge")
+            return _refusal(
+                line, "pledge_unsigned", "申请人尚未签署告知承诺书", "the applicant has not signed the pledge"
+            )
         return PlannedCheck(line.key, line.name, outcome, None, PLEDGE_TEXT.format(name=line.name)), None
-    return refuse("unknown_outcome", "核验结果无效", f"unknown outcome '{outcome}'")
+    return _refusal(line, "unknown_outcome", "核验结果无效", f"unknown outcome '{outcome}'")
+
+
+def _decide_deferred(line: NoticeMaterial, decision: Decision, limit: int, dishonest: bool | None, today: date):
+    """容缺: only where the material allows it, never for a dishonest (or unknown) credit
+    record, with a deadline after today and within the items' committed limit."""
+    if not line.deferrable:
+        return _refusal(line, "not_deferrable", "此材料不可容缺，必须当场提供", "this material cannot be deferred")
+    if dishonest:
+        return _refusal(
+            line,
+            "dishonest",
+            "申请人有失信记录，不适用容缺受理",
+            "no deferral for an applicant with a dishonest-credit record",
+        )
+    if dishonest is None:
+        return _refusal(
+            line, "credit_unknown", "暂时无法核查信用记录，不能容缺受理", "the credit record cannot be checked now"
+        )
+    default, latest = deferral_window(today=today, committed_days=limit)
+    due = decision.due_date or default.day
+    if due <= today or due > latest.day:
+        return _refusal(
+            line,
+            "bad_deadline",
+            f"补交期限须晚于今天且不晚于 {latest.day:%Y-%m-%d}（事项承诺时限）",
+            f"the deadline must be after today and no later than {latest.day}",
+        )
+    provisional = decision.due_date is None and default.provisional  # a date the clerk chose is kept
+    return PlannedCheck(line.key, line.name, decision.outcome, due, "", due_provisional=provisional), None

@@ -4,11 +4,20 @@ material requirements and checklist of a case."""
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from onething.cases.models import Case
+from onething.apply import materials as material_rules
+from onething.apply.form import MergedField, MergedForm
+from onething.apply.selectors import form_for
+from onething.cases.models import Case, CaseMaterial
+from onething.common.i18n import pick
+from onething.identity.masking import mask_id_number
+from onething.intake.materials import Decision
 from onething.intake.models import Clerk, MaterialCheck, ServiceCentre
+from onething.notice import presentation
 from onething.notice.engine import CompiledBundle, NoticeMaterial
 from onething.notice.selectors import compiled_version, version_notice
 from onething.workdays.services import DueDate
@@ -176,3 +185,233 @@ def deferral_limit(case: Case, *, key: str) -> DueDate | None:
     if not days or case.accepted_at is None:
         return None
     return due_after(start=timezone.localdate(case.accepted_at), days=min(days))
+
+
+# --- the console's pages: what a clerk reviews (受理台) ------------------------------------------
+# Typed reads composed by the views of onething/intake/views.py; no form state here.
+
+
+@dataclass(frozen=True)
+class OwnedCase:
+    """An accepted case of the clerk's, still running (首问负责): its deferrals to watch."""
+
+    case: Case
+    applicant_id: str
+    pending: list[MaterialCheck]
+    overdue: bool
+
+
+#: Accepted cases still running: the first-contact owner follows them to the end.
+IN_PROGRESS = (Case.State.ACCEPTED, Case.State.PROCESSING, Case.State.PARTIALLY_CONCLUDED)
+
+
+def is_pending(check: MaterialCheck) -> bool:
+    """A deferred material neither supplied nor decided yet."""
+    return check.outcome == MaterialCheck.Outcome.DEFERRED and check.supplied_at is None and check.refused_at is None
+
+
+def is_late(check: MaterialCheck, *, today: date) -> bool:
+    """Past its deadline (flagged overdue, or the date has passed unsupplied) and undecided."""
+    if check.refused_at is not None:
+        return False
+    return check.overdue or bool(check.due_date and check.due_date < today and check.supplied_at is None)
+
+
+def owned_in_progress(*, clerk: Clerk, user, today: date, limit: int) -> list[OwnedCase]:
+    """The user's own accepted cases still running, the overdue first, then by due date."""
+    owned = (
+        centre_cases(clerk=clerk)
+        .filter(owner=user, accepted_at__isnull=False, state__in=IN_PROGRESS)
+        .prefetch_related("material_checks")
+        .order_by("-deferral_overdue", "due_date", "-accepted_at")
+    )
+    rows = []
+    for case in owned[:limit]:
+        pending = [check for check in case.material_checks.all() if is_pending(check)]
+        rows.append(
+            OwnedCase(
+                case=case,
+                applicant_id=mask_id_number(case.applicant.id_number),
+                pending=pending,
+                overdue=case.deferral_overdue or any(c.overdue or (c.due_date and c.due_date < today) for c in pending),
+            )
+        )
+    return rows
+
+
+def display_value(merged_field: MergedField, value) -> str:
+    """A form value as the clerk reads it: yes/no, an enum's label, else the text."""
+    if value is None or value == "":
+        return ""
+    if merged_field.type == "boolean":
+        return gettext("是") if value is True or value == "true" else gettext("否")
+    if merged_field.type == "enum":
+        for choice in merged_field.choices:
+            if choice["value"] == value:
+                return pick(choice["label"], choice.get("label_en"))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class DataRow:
+    field: MergedField
+    value: str
+
+
+@dataclass(frozen=True)
+class MaterialRow:
+    """A required material of the case: what the applicant gave, the one material decision
+    (onething/apply/materials.py), its notes and the items needing it."""
+
+    line: NoticeMaterial
+    given: CaseMaterial | None
+    decision: material_rules.MaterialDecision | None
+    notes: list[str]
+    items: list[str]
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """A recorded material check; ``pending``: a deferral still to supply; ``late``: past due."""
+
+    check: MaterialCheck
+    pending: bool
+    late: bool
+    focus: bool = False
+
+
+@dataclass(frozen=True)
+class CaseReview:
+    """Everything the case page shows about a case, apart from the forms."""
+
+    case: Case
+    applicant_id: str
+    form: MergedForm
+    requirements: list[NoticeMaterial]
+    answer_lines: list[tuple[str, str]]
+    data_steps: list[tuple[str, list[DataRow]]]
+    materials: list[MaterialRow]
+    checks: list[CheckRow]
+    deferrals: list[OutstandingDeferral]
+    key_options: dict[str, list[tuple[str, str]]]
+
+    @property
+    def awaiting_prereview(self) -> bool:
+        return self.case.state == Case.State.SUBMITTED
+
+    @property
+    def material_by_key(self) -> dict[str, MaterialRow]:
+        return {row.line.key: row for row in self.materials}
+
+    @property
+    def optional_materials(self) -> list[MaterialRow]:
+        return [row for row in self.materials if not row.line.required]
+
+    @property
+    def first_pending_check(self) -> MaterialCheck | None:
+        return next((row.check for row in self.checks if row.pending), None)
+
+
+def case_data_steps(case: Case, form: MergedForm) -> list[tuple[str, list[DataRow]]]:
+    """The case's data in the form's steps, only what was filled in."""
+    filled = {key: value for key, value in case.data.items() if value not in (None, "")}
+    return [
+        (label, [DataRow(f, display_value(f, filled[f.key])) for f in fields if f.key in filled])
+        for _key, label, fields in form.steps
+    ]
+
+
+def case_material_rows(case: Case, compiled: CompiledBundle, lines: list[NoticeMaterial]) -> list[MaterialRow]:
+    given = {m.key: m for m in case.materials.all()}
+    decisions = {d.key: d for d in material_rules.case_decisions(case)}
+    return [
+        MaterialRow(
+            line=m,
+            given=given.get(m.key),
+            decision=decisions.get(m.key),
+            notes=presentation.material_notes(m, held=decisions[m.key].held if m.key in decisions else None),
+            items=presentation.item_names(compiled, m.needed_by),
+        )
+        for m in lines
+    ]
+
+
+def case_check_rows(case: Case, *, today: date) -> list[CheckRow]:
+    return [
+        CheckRow(check=check, pending=is_pending(check), late=is_late(check, today=today))
+        for check in case.material_checks.all().order_by("pk")
+    ]
+
+
+def correction_key_options(form: MergedForm, lines: list[NoticeMaterial]) -> dict[str, list[tuple[str, str]]]:
+    """What a return for correction may name: the form's fields and the case's materials."""
+    return {
+        "fields": [(f"field:{f.key}", pick(f.label, f.label_en)) for f in form.fields],
+        "materials": [(f"material:{m.key}", pick(m.name, m.name_en)) for m in lines],
+    }
+
+
+def case_review(*, case: Case, today: date | None = None) -> CaseReview:
+    """The case page's reads, each from the one place that decides it."""
+    today = today or timezone.localdate()
+    compiled = case_compiled(case)
+    form = form_for(version=case.version, answers=case.answers)
+    lines = requirements(case)
+    return CaseReview(
+        case=case,
+        applicant_id=mask_id_number(case.applicant.id_number),
+        form=form,
+        requirements=lines,
+        answer_lines=presentation.answer_lines(compiled, case.answers),
+        data_steps=case_data_steps(case, form),
+        materials=case_material_rows(case, compiled, lines),
+        checks=case_check_rows(case, today=today),
+        deferrals=outstanding_deferrals(case, today=today) if case.accepted_at else [],
+        key_options=correction_key_options(form, lines),
+    )
+
+
+def reassign_candidates(*, clerk: Clerk, case: Case) -> QuerySet:
+    """The other clerks of the centre, who may take the case over."""
+    return (
+        get_user_model().objects.filter(clerk__centre=clerk.centre).exclude(pk=case.owner_id or 0).order_by("username")
+    )
+
+
+# --- walk-in intake at the window: the material decision for the applicant at the desk ----------
+
+
+def window_values(*, form: MergedForm, posted, prefill: dict) -> dict:
+    """What the clerk typed for the form's fields; government data stays as it came."""
+    values = {key: value for key, value in posted.items() if key in form.by_key}
+    for key, value in prefill.get("values", {}).items():
+        if key in form.by_key and form.by_key[key].authoritative:
+            values[key] = value
+    return values
+
+
+def window_decisions(
+    *, lines: list[NoticeMaterial], prefill: dict, values: dict, applicant
+) -> list[material_rules.MaterialDecision]:
+    """The one material decision (onething/apply/materials.py) for the walk-in applicant: an
+    e-licence prefill found counts only while it is the holder's named in the form."""
+    return material_rules.decide(
+        lines=lines,
+        given=prefill.get("materials", {}),
+        applicant_id=applicant.id_number or "",
+        values=values,
+        identities=prefill.get("identities", {}),
+    )
+
+
+def window_default_checklist(*, decisions, uploads: dict) -> dict[str, Decision]:
+    """What the clerk is likely to record: e-licences found, shared data, uploads made."""
+    checklist = {}
+    for decision in decisions:
+        if decision.source == "elicence":
+            checklist[decision.key] = Decision(MaterialCheck.Outcome.ELICENCE)
+        elif decision.source == "datahub":
+            checklist[decision.key] = Decision(MaterialCheck.Outcome.DATAHUB)
+        elif decision.key in uploads:
+            checklist[decision.key] = Decision(MaterialCheck.Outcome.UPLOADED)
+    return checklist

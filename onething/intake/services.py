@@ -13,13 +13,16 @@ from django.utils import timezone
 
 from onething.apply.form import validate
 from onething.apply.models import Upload
+from onething.apply.prefill.services import run_prefill
 from onething.apply.selectors import form_for, notice_materials
 from onething.apply.services import SubmissionInvalid
+from onething.apply.uploads import UploadRejected, upload_create
 from onething.audit import services as audit
 from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
 from onething.catalog import situations
 from onething.common import events
+from onething.common.errors import Invalid, NotAllowed
 from onething.identity.datahub import DatahubError, datahub_client
 from onething.identity.masking import mask_id_number as mask_identifier
 from onething.identity.validators import credit_code, identifier
@@ -42,24 +45,60 @@ SOURCE_TO_OUTCOME = {
 PROVISIONAL_NOTE = "（暂定，待录入当年节假日安排后确定）"
 
 
-class AcceptanceRefused(Exception):
-    """The case cannot be accepted as it stands; ``problems`` lists every reason."""
+class AcceptanceRefused(Invalid):
+    """The case cannot be accepted as it stands; ``problems`` lists every reason (400
+    ``acceptance_refused``, the problems as its details)."""
+
+    code = "acceptance_refused"
 
     def __init__(self, problems: list[dict]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s)")
+        super().__init__(
+            f"不能受理：有 {len(problems)} 个问题", f"cannot accept: {len(problems)} problem(s)", details=problems
+        )
 
 
-class ReturnRefused(Exception):
-    """A return for correction breaks the one-time notification rule or names nothing."""
+class ReturnRefused(Invalid):
+    """A return for correction breaks the one-time notification rule or names nothing
+    (400 ``return_refused``, every problem in the message and as details)."""
+
+    code = "return_refused"
 
     def __init__(self, problems: list[dict]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s)")
+        super().__init__(
+            "不能退回：" + "；".join(p["message"] for p in problems),
+            "cannot return: " + "; ".join(p["message_en"] for p in problems),
+            details=problems,
+        )
 
 
-class NotAllowed(Exception):
-    """The user may not do this to this case."""
+class ReasonRequired(ReturnRefused):
+    """A refusal without its legal reason (400 ``reason_required``, the one problem as its
+    message)."""
+
+    code = "reason_required"
+
+    def __init__(self):
+        problem = {
+            "key": "reason",
+            "code": "required",
+            "message": "请填写不予受理的法律依据和理由",
+            "message_en": "give the legal reason",
+        }
+        self.problems = [problem]
+        Invalid.__init__(self, problem["message"], problem["message_en"], details=self.problems)
+
+
+class ReassignRefused(Invalid):
+    """A reassignment to someone who is not a clerk of the case's centre, or without a
+    reason (400 ``reassign_refused``; ``message_en`` says which)."""
+
+    code = "reassign_refused"
+    message = "只能转交给本中心的窗口人员，并须说明原因"
+
+    def __init__(self, why: str):
+        super().__init__(message_en=f"cannot reassign: {why}")
 
 
 @dataclass
@@ -299,7 +338,7 @@ def case_accept(*, case: Case, clerk, checklist: dict[str, Decision] | None = No
 def _require_clerk_of(case: Case, clerk) -> Clerk:
     record = selectors.clerk_of(clerk)
     if record is None or (case.centre_id and case.centre_id != record.centre_id):
-        raise NotAllowed("only a clerk of the case's centre")
+        raise NotAllowed("只有办件所属中心的窗口人员可以办理", "only a clerk of the case's centre")
     return record
 
 
@@ -390,7 +429,7 @@ def _correction_problems(case: Case, corrections: list[dict]) -> list[dict]:
 def case_resubmit(*, case: Case, applicant, raw_data: dict, uploads: dict[str, Upload] | None = None) -> Case:
     """The applicant's corrections; the case returns to pre-review under the same number."""
     if case.applicant_id != applicant.pk:
-        raise NotAllowed("only the applicant")
+        raise NotAllowed("只有申请人本人可以补正", "only the applicant")
     form = form_for(version=case.version, answers=case.answers)
     locked = _locked_values(case, form)
     data = {**case.data, **{k: v for k, v in raw_data.items() if k in form.by_key}, **locked}
@@ -401,7 +440,7 @@ def case_resubmit(*, case: Case, applicant, raw_data: dict, uploads: dict[str, U
     with transaction.atomic():
         for key, upload in (uploads or {}).items():
             if key not in allowed or upload.owner_id != applicant.pk:
-                raise NotAllowed(f"material {key}")
+                raise NotAllowed(f"材料“{key}”不能在此上传", f"material {key}")
             CaseMaterial.objects.update_or_create(
                 case=case,
                 key=key,
@@ -428,16 +467,7 @@ def case_refuse(*, case: Case, clerk, reason: str) -> Case:
     """不予受理 with the legal reason (required)."""
     _require_clerk_of(case, clerk)
     if not reason.strip():
-        raise ReturnRefused(
-            [
-                {
-                    "key": "reason",
-                    "code": "required",
-                    "message": "请填写不予受理的法律依据和理由",
-                    "message_en": "give the legal reason",
-                }
-            ]
-        )
+        raise ReasonRequired()
     with transaction.atomic():
         case = transitions.case_refuse(case=case, clerk=clerk, reason=reason.strip())
         _notify_applicant(case, "refused", "您的申请不予受理", f"办件 {case.number} 不予受理：{reason.strip()}")
@@ -449,9 +479,9 @@ def case_reassign(*, case: Case, to_user, by, reason: str) -> Case:
     target = selectors.clerk_of(to_user)
     _require_clerk_of(case, by)
     if target is None or (case.centre_id and target.centre_id != case.centre_id):
-        raise NotAllowed("the new owner must be a clerk of the case's centre")
+        raise ReassignRefused("the new owner must be a clerk of the case's centre")
     if not reason.strip():
-        raise NotAllowed("a reassignment needs a reason")
+        raise ReassignRefused("a reassignment needs a reason")
     return transitions.case_reassign(case=case, to_owner=to_user, by=by, reason=reason.strip())
 
 
@@ -499,7 +529,7 @@ def window_intake(
     Everything or nothing: if acceptance is refused no case remains."""
     record = selectors.clerk_of(clerk)
     if record is None:
-        raise NotAllowed("only clerks")
+        raise NotAllowed("只有窗口人员可以代为受理", "only clerks")
     compiled = compiled_version(version=version)
     answers, answer_errors = situations.check_answers(compiled.questions, raw_answers)
     if answer_errors:
@@ -566,9 +596,9 @@ def deferred_supply(*, check: MaterialCheck, by, upload: Upload | None = None) -
     are all finished, and the held licences are registered."""
     case = check.case
     if by.pk != case.applicant_id and selectors.clerk_of(by) is None:
-        raise NotAllowed("only the applicant or a clerk")
+        raise NotAllowed("只有申请人或窗口人员可以补交", "only the applicant or a clerk")
     if upload is not None and upload.owner_id not in {case.applicant_id, by.pk}:
-        raise NotAllowed("not your upload")
+        raise NotAllowed("不是您上传的文件", "not your upload")
     with transaction.atomic():
         _lock_case(case)
         updated = MaterialCheck.objects.filter(
@@ -603,12 +633,11 @@ def _deferral_settled(*, case: Case, actor) -> None:
         events.publish(events.DeferralsSettled, case_id=case.pk, case=case)
 
 
-class DeferralDecisionRefused(Exception):
+class DeferralDecisionRefused(Invalid):
     """The clerk's decision on an overdue deferral cannot be made as asked."""
 
     def __init__(self, code: str, message: str, message_en: str):
-        super().__init__(message)
-        self.code, self.message, self.message_en = code, message, message_en
+        super().__init__(message, message_en, code=code)
 
 
 EXTENSION_WORKING_DAYS = 5  # at most this many working days from the decision
@@ -931,3 +960,117 @@ def provisional_dates_recompute(*, year: int) -> int:
                     note=f"录入 {year} 年节假日安排后重算暂定期限 / recomputed with the {year} holiday schedule",
                 )
     return changed_cases
+
+
+# --- the console's actions, as the pages and the API call them ------------------------------------
+# New entry points for the views of views.py and api.py: the rules they used to hold.
+
+
+def prereview_summary(*, case: Case) -> dict[str, int]:
+    """Errors and warnings of the automatic checks that need no data hub (form data and
+    materials as declared), for the queue. The credit record and e-licences are checked on
+    the case page."""
+    outcome = evaluate_acceptance(case=case, checklist=checklist_from_case(case=case), dishonest=False)
+    warnings = sum(1 for c in outcome.checks if c.outcome in {MaterialCheck.Outcome.DEFERRED, "pledged"})
+    return {"errors": len(outcome.problems), "warnings": warnings}
+
+
+def require_awaiting_prereview(*, case: Case) -> None:
+    """Accept, return and refuse are for a case awaiting pre-review: TransitionRefused (409
+    ``state_conflict``) for any other, before the clerk's input is even read."""
+    if case.state != Case.State.SUBMITTED:
+        raise transitions.TransitionRefused(case, "decide")
+
+
+def case_reassign_to(*, case: Case, username: str, by, reason: str) -> Case:
+    """``case_reassign`` to the user with this username (``ReassignRefused`` if none)."""
+    target = get_user_model().objects.filter(username=username).first()
+    if target is None:
+        raise ReassignRefused("no such user")
+    return case_reassign(case=case, to_user=target, by=by, reason=reason)
+
+
+def window_prefill(*, applicant, version, raw_answers: dict) -> dict:
+    """Step 2 of a window intake: the situation answers checked (``InvalidAnswers``
+    naming each question otherwise) and the form prefilled from government data. Returns
+    what the window keeps for step 3: the answers and what prefill found."""
+    compiled = compiled_version(version=version)
+    answers, errors = situations.check_answers(compiled.questions, raw_answers)
+    if errors:
+        raise InvalidAnswers(errors)
+    form = form_for(version=version, answers=answers)
+    outcome = run_prefill(applicant=applicant, form=form, materials=notice_materials(version, answers))
+    return {
+        "answers": answers,
+        "prefill": {
+            "values": outcome.values,
+            "sources": outcome.sources,
+            "materials": outcome.materials,
+            "identities": outcome.identities,
+            "notice": outcome.notice if outcome.unavailable else "",
+        },
+    }
+
+
+def window_uploads(*, applicant, files: dict, decisions) -> tuple[dict[str, int], dict[str, str]]:
+    """Files the clerk scanned for materials the applicant brings, stored as the applicant's
+    uploads: (material key -> upload id, material key -> why a file was refused). A file
+    for a material the government holds is ignored."""
+    bring = {d.key for d in decisions if d.can_upload}
+    stored, refused = {}, {}
+    for key, file in files.items():
+        if key not in bring:
+            continue
+        try:
+            stored[key] = upload_create(owner=applicant, file=file).pk
+        except UploadRejected as rejected:
+            refused[key] = rejected.message
+    return stored, refused
+
+
+def window_submit(
+    *,
+    clerk,
+    applicant,
+    version,
+    answers: dict,
+    values: dict,
+    checklist: dict[str, Decision],
+    decisions,
+    upload_ids: dict[str, int],
+) -> Case:
+    """Step 3: ``window_intake`` with the e-licences prefill found (where the clerk kept
+    them) and the uploads made at the desk."""
+    elicences = {
+        d.key: {"licence_number": d.given.get("licence_number", ""), "holder": d.holder}
+        for d in decisions
+        if d.source == "elicence"
+        and (d.key not in checklist or checklist[d.key].outcome == MaterialCheck.Outcome.ELICENCE)
+    }
+    uploads = Upload.objects.in_bulk(list(upload_ids.values()))
+    return window_intake(
+        clerk=clerk,
+        applicant=applicant,
+        version=version,
+        raw_answers=answers,
+        raw_data=values,
+        checklist=checklist,
+        uploads={key: uploads[pk] for key, pk in upload_ids.items() if pk in uploads},
+        elicences=elicences,
+    )
+
+
+def credit_status(*, applicant) -> str:
+    """The applicant's credit record as the window shows it: "clear", "dishonest" (no
+    deferral for them), or "unknown" when the data hub cannot say."""
+    dishonest = applicant_dishonest(id_number=applicant.id_number or "")
+    if dishonest is None:
+        return "unknown"
+    return "dishonest" if dishonest else "clear"
+
+
+def deferred_supply_at_window(*, check: MaterialCheck, by, file=None) -> MaterialCheck:
+    """A deferred material handed in at the window, with the scan (if any) stored as the
+    applicant's upload (``UploadRejected`` if the file is refused)."""
+    upload = upload_create(owner=check.case.applicant, file=file) if file is not None else None
+    return deferred_supply(check=check, by=by, upload=upload)

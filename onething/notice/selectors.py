@@ -9,7 +9,7 @@ from typing import Any
 from onething.catalog import situations
 from onething.catalog.definition.exporter import export_version
 from onething.catalog.models import BundleVersion
-from onething.common.api import BilingualAPIError
+from onething.common.errors import Invalid
 from onething.notice.engine import CompiledBundle, Notice, build_notice, compile_definition
 
 _compiled: dict[tuple, CompiledBundle] = {}
@@ -17,16 +17,17 @@ _compiled_lock = Lock()
 MAX_COMPILED = 256  # published versions kept compiled per process (a few dozen exist)
 
 
-class InvalidAnswers(BilingualAPIError):
+class InvalidAnswers(Invalid):
     """Answers that do not fit the bundle's questions (400, naming each question)."""
+
+    code = "invalid_answers"
 
     def __init__(self, errors: list[situations.AnswerError]):
         self.errors = errors
         names = "、".join(error.question for error in errors)
         super().__init__(
-            code="invalid_answers",
-            message=f"情形回答有误：{names}",
-            message_en=f"answers do not fit the questions: {', '.join(e.question for e in errors)}",
+            f"情形回答有误：{names}",
+            f"answers do not fit the questions: {', '.join(e.question for e in errors)}",
             details=[error.as_dict() for error in errors],
         )
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from onething.cases.models import Case
 from onething.common.access import role_required
+from onething.common.errors import DomainError
 from onething.identity.masking import mask_mobile
 from onething.oversight import rating_selectors as selectors
 from onething.oversight import ratings
@@ -61,7 +62,7 @@ def rate(request: HttpRequest, number: str) -> HttpResponse:
         messages.success(request, message % {"target": target.label, "level": rating.get_level_display()})
         if rating.is_bad and rating.rectifications.filter(state__in=ratings.RUNNING).exists():
             messages.info(request, _("我们已通知责任方当日与您联系并限期整改，整改答复将显示在本页。"))
-    except ratings.Refused as refused:
+    except DomainError as refused:  # a Refused, or NotAllowed
         messages.error(request, refused.text)
     return redirect(_case_page(case.number))
 
@@ -80,7 +81,7 @@ def rectification_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         ratings.confirm(rectification=rectification, citizen=request.user)
         messages.success(request, _("您已确认整改结果，谢谢。"))
-    except ratings.Refused as refused:
+    except DomainError as refused:  # a Refused, or NotAllowed
         messages.error(request, refused.text)
     return redirect(_case_page(rectification.case.number))
 
@@ -92,7 +93,7 @@ def rectification_reject(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         ratings.reject(rectification=rectification, citizen=request.user, reason=request.POST.get("reason", ""))
         messages.success(request, _("已将您的意见转告责任方，请等待重新答复。"))
-    except ratings.Refused as refused:
+    except DomainError as refused:  # a Refused, or NotAllowed
         messages.error(request, refused.text)
     return redirect(_case_page(rectification.case.number))
 
@@ -163,7 +164,7 @@ def _staff_step(request: HttpRequest, pk: int, step) -> HttpResponse:
         raise PermissionDenied(_("只有责任部门（或服务中心）的工作人员可以办理该整改"))
     try:
         step(rectification)
-    except ratings.Refused as refused:
+    except DomainError as refused:  # a Refused, or NotAllowed
         messages.error(request, refused.text)
     return redirect("oversight:rectification", pk=rectification.pk)
 

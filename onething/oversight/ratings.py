@@ -38,6 +38,7 @@ from django.utils import timezone
 from onething.audit import services as audit
 from onething.cases.models import Case
 from onething.catalog.models import Department
+from onething.common.errors import Invalid, NotAllowed
 from onething.common.i18n import pick
 from onething.intake.models import ServiceCentre
 from onething.oversight.models import Rating, Rectification
@@ -52,23 +53,13 @@ REASON_MAX = 1000
 RATEABLE_CASE_STATES = {Case.State.CONCLUDED, Case.State.PARTIALLY_CONCLUDED}
 
 
-class Refused(Exception):
-    """A rating or rectification step that is not allowed, with a bilingual reason."""
+class Refused(Invalid):
+    """A rating or rectification step that cannot be done as asked, with a bilingual reason
+    (``text``: in the page's language). One the user may not do at all is the common
+    ``NotAllowed`` (onething/common/errors.py)."""
 
     def __init__(self, *, code: str, message: str, message_en: str):
-        self.code = code
-        self.message = message
-        self.message_en = message_en
-        super().__init__(f"{message} / {message_en}")
-
-    @property
-    def text(self) -> str:
-        """The reason in the page's language."""
-        return pick(self.message, self.message_en)
-
-
-class NotAllowed(Refused):
-    """The user may not do this to this case or rectification."""
+        super().__init__(message, message_en, code=code)
 
 
 # --- settings -----------------------------------------------------------------------------

@@ -90,11 +90,7 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
     endpoint = getattr(Department.objects.filter(code=department).select_related("endpoint").first(), "endpoint", None)
     if endpoint is None or not endpoint.secret:
         return _refused(request, department, 404, "unknown_department", "未知部门", "unknown department")
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = MAX_BODY_BYTES + 1
-    if length > MAX_BODY_BYTES:  # refused before the body is read
+    if _declared_too_large(request):  # refused before the body is read
         return _refused(request, department, 413, "body_too_large", "回调内容过大", "callback body over 2 MiB")
     if request.content_type != "application/json":
         return _refused(
@@ -131,6 +127,14 @@ def department_callback(request: HttpRequest, department: str) -> JsonResponse:
     if store_and_apply(receipt) == "duplicate":
         return JsonResponse({"status": "duplicate", "event_id": event_id})
     return JsonResponse({"status": "accepted", "event_id": event_id})
+
+
+def _declared_too_large(request: HttpRequest) -> bool:
+    """The body as declared (Content-Length) is over MAX_BODY_BYTES, or not a number."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES
+    except ValueError:
+        return True
 
 
 class _Duplicate(Exception):

@@ -27,7 +27,12 @@ from onething.notice.engine import CompiledBundle, build_notice
 from onething.notice.selectors import compiled_version
 from onething.processing import transitions
 from onething.processing.adapters.base import DepartmentStatus
-from onething.processing.errors import PermanentDispatchError, TransientDispatchError
+from onething.processing.errors import (
+    ItemCaseStateConflict,
+    NotInWorkbench,
+    PermanentDispatchError,
+    TransientDispatchError,
+)
 from onething.processing.models import FINAL_STATES, CallbackNonce, CallbackReceipt, DepartmentEndpoint, ItemCase
 from onething.processing.selectors import adapter_for, callback_url
 
@@ -596,3 +601,88 @@ def department_secret_retire_previous(*, endpoint: DepartmentEndpoint, actor=Non
         )
     endpoint.previous_secret = ""
     return True
+
+
+# --- the department workbench (部门工作台): an officer decides -----------------------------------
+# The same path as a department system's callback (``apply_status``, source "workbench"),
+# for item cases whose department works in the workbench. Called by processing/views.py.
+
+
+def workbench_require(*, item_case: ItemCase, action: str) -> None:
+    """The workbench may do ``action`` ("start", "approve", "reject", "supplement") to the
+    item case: its department decides here (``NotInWorkbench``, 403, otherwise) and the item
+    case is in a state that allows it (``ItemCaseStateConflict``, 409, otherwise)."""
+    from onething.processing import selectors
+
+    if not selectors.decides_in_workbench(department_id=item_case.department_id):
+        raise NotInWorkbench()
+    if item_case.state not in selectors.WORKBENCH_ACTIONS[action]:
+        raise ItemCaseStateConflict(item_case)
+
+
+def _workbench_apply(*, item_case: ItemCase, action: str, status: DepartmentStatus, actor) -> ItemCase:
+    workbench_require(item_case=item_case, action=action)
+    apply_status(item_case_id=item_case.pk, status=status, actor=actor, source="workbench")
+    after = ItemCase.objects.select_related("case", "department").get(pk=item_case.pk)
+    if after.state != status.state:  # someone (a callback, another officer) got there first
+        raise ItemCaseStateConflict(after)
+    return after
+
+
+def workbench_start(*, item_case: ItemCase, actor) -> ItemCase:
+    """开始办理: received → in progress (optional; deciding works from received too)."""
+    status = DepartmentStatus(state=S.IN_PROGRESS)
+    return _workbench_apply(item_case=item_case, action="start", status=status, actor=actor)
+
+
+def workbench_approve(
+    *, item_case: ItemCase, actor, result: dict, certificate_number: str = "", certificate_file=None
+) -> ItemCase:
+    """准予 with the result data, and optionally a certificate: its number and/or its PDF,
+    stored as the officer's upload (``UploadRejected`` for anything but a PDF). The next
+    items of the case are released by the fan-in."""
+    from onething.processing import selectors
+
+    workbench_require(item_case=item_case, action="approve")
+    upload = _certificate_upload(owner=actor, file=certificate_file) if certificate_file is not None else None
+    certificate: dict = {}
+    if certificate_number or upload is not None:
+        certificate = {
+            "type": selectors.certificate_type(item_case=item_case),
+            "number": certificate_number,
+            "data": result,
+            "upload": upload.pk if upload is not None else None,
+            "issuer": item_case.department.name,
+            "issue_date": timezone.localdate().isoformat(),
+        }
+    status = DepartmentStatus(state=S.APPROVED, result=result, certificate=certificate)
+    return _workbench_apply(item_case=item_case, action="approve", status=status, actor=actor)
+
+
+def _certificate_upload(*, owner, file):
+    from django.utils.translation import gettext
+
+    from onething.apply.uploads import UploadRejected, sniff_content_type, upload_create
+
+    head = file.read(8)
+    file.seek(0)
+    if sniff_content_type(data=head) != "application/pdf":
+        raise UploadRejected(
+            code="unsupported_type", message=gettext("证照文件只接受 PDF"), message_en="only PDF is accepted"
+        )
+    return upload_create(owner=owner, file=file)
+
+
+def workbench_reject(*, item_case: ItemCase, actor, reason: str) -> ItemCase:
+    """不予批准, with the reason the applicant will read; dependants are cancelled."""
+    status = DepartmentStatus(state=S.REJECTED, reason=reason)
+    return _workbench_apply(item_case=item_case, action="reject", status=status, actor=actor)
+
+
+def workbench_ask_supplement(
+    *, item_case: ItemCase, actor, message: str, fields: list[str], materials: list[str]
+) -> ItemCase:
+    """要求补正: what to supply, said once; the time limit pauses until it comes."""
+    asked = {"message": message, "fields": fields, "materials": materials}
+    status = DepartmentStatus(state=S.SUPPLEMENT, supplement=asked)
+    return _workbench_apply(item_case=item_case, action="supplement", status=status, actor=actor)
