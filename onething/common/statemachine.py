@@ -70,6 +70,10 @@ class TransitionNotAllowed(Conflict):
             message_en or f"{subject or machine}: cannot {transition} from {current}",
         )
 
+    def __str__(self) -> str:
+        """For logs: which row, which transition, from which state."""
+        return f"{self.subject or self.machine}: cannot {self.transition} from {self.current}"
+
 
 @dataclass(frozen=True)
 class Transition:
