@@ -1,5 +1,6 @@
 """A small, valid definition document for tests, built fresh each call so tests can
-break it in place. Four items over two departments:
+break it in place. Four items over two departments, and the parties of a birth (the
+applicant, the mother, the household, the newborn) as the child-birth demo declares them:
 
     birth (5d) ──► household (5d) ──► insurance (3d)
     allowance (10d, only when insured=true; depends on household only_when_applies)
@@ -164,6 +165,21 @@ _SAMPLE = {
                     "mappings": [{"output": "household_number", "field": "household_number"}],
                 },
                 {"upstream": "t-insurance", "downstream": "t-allowance", "only_when_applies": True},
+            ],
+            "sections": [
+                {"key": "applicant", "label": "申请人", "label_en": "Applicant"},
+                {"key": "family", "label": "家庭成员及相关人", "label_en": "Family members and related persons"},
+            ],
+            "parties": [
+                {"key": "applicant", "label": "申请人", "section": "applicant", "hub": {"relation": "self"}},
+                {
+                    "key": "mother",
+                    "label": "母亲",
+                    "section": "family",
+                    "hub": {"relation": ["self", "spouse"], "select": "female"},
+                },
+                {"key": "household", "label": "户籍", "section": "family", "hub": {"relation": "household"}},
+                {"key": "child", "label": "新生儿", "hub": {"relation": "children", "select": "youngest"}},
             ],
         },
     },

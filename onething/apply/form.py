@@ -3,10 +3,12 @@
 Every applicable item's fields are gathered through their data elements, so a datum
 three items need is asked once. A field is required if any applicable item requires it,
 locked if any item marks it authoritative, and absent when its item's field condition
-does not hold. Fields are grouped into steps a person understands; the grouping is
-by the data element's prefix (see STEP_OF_PREFIX) and by how many items share it, so no
-bundle is special-cased. The same form gives the JSON Schema for the API and the fields
-for the HTML page, and one ``validate`` serves both.
+does not hold. Fields are grouped into sections a person understands: the definition's
+own sections, into which it puts its parties (``bundle.version.parties``: a field is in
+the section of the party its key is about), then the engine's own: data several items ask
+for, data one item asks for, and the delivery of results. No party or bundle is known
+here by name. The same form gives the JSON Schema for the API and the fields for the HTML
+page, and one ``validate`` serves both.
 """
 
 import json
@@ -17,39 +19,25 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator
 
 from onething.apply.validators import EXAMPLES, FieldError, birth_date_matches_id, identifier, run_validator
 from onething.catalog import elements, situations
 from onething.catalog.definition import DEFAULT_MAX_LENGTH
+from onething.catalog.definition.parties import ENGINE_SECTIONS, Party, parties_of, sections_of, subject
+from onething.common.i18n import pick
 from onething.notice.engine import CompiledBundle, applicable_items
 
-STEPS = [
-    ("applicant", _("申请人")),
-    ("family", _("家庭成员及相关人")),
-    ("enterprise", _("企业及单位信息")),
-    ("event", _("办理事由")),
-    ("items", _("个别事项所需信息")),
-    ("delivery", _("结果送达")),
-]
-STEP_OF_PREFIX = {
-    "applicant": "applicant",
-    "agent": "applicant",
-    "mother": "family",
-    "father": "family",
-    "spouse": "family",
-    "guardian": "family",
-    "family": "family",
-    "household": "family",
-    "landlord": "family",
-    "enterprise": "enterprise",
-    "legal_rep": "enterprise",
-    "employer": "enterprise",
-    "finance": "enterprise",
-    "shareholder": "enterprise",
-    "delivery": "delivery",
+# The engine's own sections, after the definition's (see ENGINE_SECTIONS).
+ENGINE_SECTION_LABELS = {
+    "event": _("办理事由"),  # data several items ask for
+    "items": _("个别事项所需信息"),  # data one item asks for
+    "delivery": _("结果送达"),  # the delivery.* elements the engine reads (catalog/elements.py)
 }
+DELIVERY_SUBJECT = subject(elements.DELIVERY_METHOD)
+bilingual = lazy(pick, str)  # a definition's label, in the language of the page it is shown on
 SURROGATE = re.compile("[\ud800-\udfff]")  # in a Python str, only a lone one can be there
 MAX_NUMBER_EXPONENT = 300  # beyond this a typed number is no amount, and would not survive float() or JSON
 JSON_TYPES = {"string": "string", "date": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
@@ -140,6 +128,8 @@ class MergedForm:
 
     fields: list[MergedField]
     item_count: int
+    parties: tuple[Party, ...] = ()  # the definition's, in its order (prefill reads them)
+    sections: tuple[tuple[str, Any], ...] = ()  # the definition's (key, label), before the engine's
 
     @cached_property
     def by_key(self) -> dict[str, MergedField]:
@@ -150,12 +140,17 @@ class MergedForm:
         return _schema_validator(json.dumps(self.json_schema(), sort_keys=True, ensure_ascii=False))
 
     @property
-    def steps(self) -> list[tuple[str, str, list[MergedField]]]:
+    def steps(self) -> list[tuple[str, Any, list[MergedField]]]:
+        """(section key, label, fields) of every section that has fields, in order."""
         return [
             (key, label, [f for f in self.fields if f.step == key])
-            for key, label in STEPS
+            for key, label in self.all_sections
             if any(f.step == key for f in self.fields)
         ]
+
+    @property
+    def all_sections(self) -> list[tuple[str, Any]]:
+        return [*self.sections, *((key, ENGINE_SECTION_LABELS[key]) for key in ENGINE_SECTIONS)]
 
     def json_schema(self) -> dict:
         return {
@@ -187,11 +182,15 @@ def _build_cached(compiled: CompiledBundle, answers_json: str) -> MergedForm:
             if not situations.evaluate(conditions.get(item_field["name"]), answers):
                 continue
             _merge_field(merged, compiled.elements[item_field["element"]], item_field, item["code"])
+    parties = parties_of(compiled.version)
+    sections = tuple((s.key, bilingual(s.label, s.label_en)) for s in sections_of(compiled.version))
+    section_keys = {key for key, _label in sections}
+    party_sections = {p.key: p.section for p in parties if p.section in section_keys}
     for merged_field in merged.values():
-        merged_field.step = _step_of(merged_field)
-    order = {key: index for index, (key, _) in enumerate(STEPS)}
+        merged_field.step = _step_of(merged_field, party_sections)
+    order = {key: index for index, key in enumerate([*(key for key, _label in sections), *ENGINE_SECTIONS])}
     fields = sorted(merged.values(), key=lambda f: order[f.step])  # stable: first appearance within a step
-    return MergedForm(fields=fields, item_count=len(entries))
+    return MergedForm(fields=fields, item_count=len(entries), parties=parties, sections=sections)
 
 
 def _fed_by_upstream(compiled: CompiledBundle, applicable: set[str]) -> set[tuple[str, str]]:
@@ -226,10 +225,14 @@ def _merge_field(merged: dict[str, MergedField], element: dict, item_field: dict
         current.extra_schema.append(item_field["schema"])
 
 
-def _step_of(merged_field: MergedField) -> str:
-    prefix = merged_field.key.split(".", 1)[0]
-    if prefix in STEP_OF_PREFIX:
-        return STEP_OF_PREFIX[prefix]
+def _step_of(merged_field: MergedField, party_sections: dict[str, str]) -> str:
+    """The section of the field's party, if the definition puts it in one; the delivery of
+    results; else data several items ask for, or data one item asks for."""
+    about = subject(merged_field.key)
+    if about in party_sections:
+        return party_sections[about]
+    if about == DELIVERY_SUBJECT:
+        return "delivery"
     return "event" if len(merged_field.needed_by) > 1 else "items"
 
 
@@ -372,7 +375,7 @@ def _check_mail_details(by_key: dict[str, MergedField], data: dict, errors: dict
 
 def _check_birth_dates(by_key: dict[str, MergedField], data: dict, errors: dict[str, FieldError]) -> None:
     """A person's birth date must agree with the date inside their resident ID number
-    (``mother.id_number`` vs ``mother.birth_date``: same prefix)."""
+    (``<party>.id_number`` vs ``<party>.birth_date``: same prefix)."""
     for key, value in data.items():
         if by_key[key].validator != "resident_id" or key in errors:
             continue

@@ -190,6 +190,15 @@ class BundleVersion(models.Model):
     steps = models.PositiveIntegerField(_("一件事办理环节数"), default=3)
     service_locations = models.JSONField(_("办理地点"), default=list, blank=True)
     notes = models.TextField(_("版本说明"), blank=True)
+    sections = models.JSONField(
+        _("表单分组"), default=list, blank=True, help_text=_("definition format: bundle.version.sections")
+    )
+    parties = models.JSONField(
+        _("当事人"),
+        default=list,
+        blank=True,
+        help_text=_("definition format: bundle.version.parties (form section and government data of each party)"),
+    )
     snapshot = models.JSONField(_("发布快照"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)

@@ -41,7 +41,7 @@ def version_retire(*, version: BundleVersion, actor=None) -> BundleVersion:
 @transaction.atomic
 def version_new_draft(*, version: BundleVersion, actor=None) -> BundleVersion:
     """Editing a published version means editing a copy: a new draft with the same
-    questions, items and dependencies (the bundle's existing draft if it has one).
+    questions, items, dependencies, sections and parties (the bundle's existing draft if it has one).
 
     The copy refers to the catalogue's current items, so improvements made to a shared
     item since publication are picked up by the next version.
@@ -56,6 +56,8 @@ def version_new_draft(*, version: BundleVersion, actor=None) -> BundleVersion:
         steps=version.steps,
         service_locations=version.service_locations,
         notes=version.notes,
+        sections=version.sections,
+        parties=version.parties,
     )
     for question in version.questions.all():
         question.pk, question.version = None, draft

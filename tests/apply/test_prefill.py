@@ -20,6 +20,7 @@ from onething.apply.prefill.base import (
     registry,
 )
 from onething.apply.prefill.services import UNAVAILABLE_NOTICE, run_prefill
+from onething.catalog.definition.parties import Party, parties_of
 from onething.identity.datahub import DatahubRequestError, DatahubUnavailable
 from onething.notice.engine import build_notice, compile_definition
 from services.datahub import demo_identities as demo
@@ -163,6 +164,8 @@ def test_household_number_child_id_and_chinese_gender_choices_when_the_form_asks
             field_of(child_birth, "spouse.name"),
         ],
         item_count=1,
+        # a form built by hand names its parties too: the child-birth bundle's, and a spouse
+        parties=(*parties_of(child_birth.version), Party("spouse", "配偶", "Spouse", None, ("spouse",))),
     )
     outcome = run_prefill(applicant=citizen(demo.MOTHER_ID_NUMBER), form=form, materials=[], client=hub)
     assert outcome.values == {

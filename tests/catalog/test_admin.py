@@ -112,6 +112,16 @@ def definition_document() -> dict:
                         "mappings": [{"output": "certificate_number", "field": "birth_cert_no"}],
                     }
                 ],
+                "sections": [{"key": "family", "label": "家庭成员及相关人"}],
+                "parties": [
+                    {
+                        "key": "mother",
+                        "label": "母亲",
+                        "section": "family",
+                        "hub": {"relation": ["self", "spouse"], "select": "female"},
+                    },
+                    {"key": "child", "label": "新生儿", "hub": {"relation": "children", "select": "youngest"}},
+                ],
             },
         },
     }
@@ -557,6 +567,10 @@ def _other_bundle() -> dict:
         "code": "test-dog",
         "name": "测试文明养犬一件事",
         "applicant_type": "person",
-        "version": {"questions": [], "items": [{"item": "test-dog-licence"}]},
+        "version": {
+            "questions": [],
+            "items": [{"item": "test-dog-licence"}],
+            "parties": [{"key": "mother", "label": "犬主", "hub": None}],
+        },
     }
     return document

@@ -1,6 +1,7 @@
 """The demo catalogue: five realistic bundles, all loaded through the definition format,
 and a property over every answer combination of every one of them."""
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -84,4 +85,25 @@ def test_no_bundle_is_named_in_engine_code():
         for name in names:
             if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
                 offenders.append(f"{source.relative_to(ROOT)}: {name}")
+    assert offenders == []
+
+
+# The account's own words and the data hub's (catalog/definition/parties.py): a demo party
+# may be called the same, but the engine means the applicant, the hub's relation or record.
+ENGINE_WORDS = {"applicant", "enterprise", "household"}
+
+
+def test_no_party_is_named_in_engine_code():
+    """Parties are data (bundle.version.parties): no demo bundle's party is a string the
+    engine's code uses, neither as a word nor as a data element prefix ("mother.…")."""
+    parties = {party["key"] for path in DEMO_FILES for party in load(path)["bundle"]["version"]["parties"]}
+    assert {"mother", "father", "child", "landlord", "legal_rep"} <= parties
+    parties -= ENGINE_WORDS
+    offenders = []
+    for source in (p for p in (ROOT / "onething").rglob("*.py") if "migrations" not in p.parts):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                head = node.value.split(".", 1)[0]
+                if head in parties and (head == node.value or node.value.startswith(f"{head}.")):
+                    offenders.append(f"{source.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
     assert offenders == []

@@ -136,6 +136,50 @@ def schema_violation(d):
     d["items"][0]["committed_days"] = "five"
 
 
+def parties(d):
+    return d["bundle"]["version"]["parties"]
+
+
+def unknown_relation(d):
+    parties(d)[1]["hub"]["relation"] = ["self", "cousin"]
+
+
+def unknown_selection(d):
+    parties(d)[3]["hub"]["select"] = "middle"
+
+
+def mixed_relations(d):
+    parties(d)[0]["hub"]["relation"] = ["self", "enterprise"]
+
+
+def unknown_hub_field(d):
+    parties(d)[2]["hub"]["attributes"] = {"number": "hukou_number"}
+
+
+def duplicate_party(d):
+    parties(d).append(dict(parties(d)[0]))
+
+
+def unknown_section(d):
+    parties(d)[1]["section"] = "relatives"
+
+
+def reserved_section(d):
+    d["bundle"]["version"]["sections"].append({"key": "event", "label": "事由"})
+
+
+def unused_section(d):
+    d["bundle"]["version"]["sections"].append({"key": "others", "label": "其他"})
+
+
+def unused_party(d):
+    parties(d).append({"key": "landlord", "label": "出租人"})
+
+
+def undeclared_party(d):
+    parties(d).pop(1)  # the mother: mother.id_number names nobody declared
+
+
 CASES = [
     (unknown_department, "unknown_department", "$.items[1].department"),
     (unknown_data_element, "unknown_data_element", "$.items[0].fields[0].element"),
@@ -164,6 +208,16 @@ CASES = [
     (holder_not_identity, "holder_not_identity", "$.items[0].materials[0].holder"),
     (holder_not_asked, "holder_not_asked", "$.items[0].materials[0].holder"),
     (inconsistent_holder, "inconsistent_material", "$.items[3].materials[0].holder"),
+    (unknown_relation, "unknown_relation", "$.bundle.version.parties[1].hub.relation"),
+    (unknown_selection, "unknown_selection", "$.bundle.version.parties[3].hub.select"),
+    (mixed_relations, "mixed_relations", "$.bundle.version.parties[0].hub.relation"),
+    (unknown_hub_field, "unknown_hub_field", "$.bundle.version.parties[2].hub.attributes.number"),
+    (duplicate_party, "duplicate", "$.bundle.version.parties[4].key"),
+    (unknown_section, "unknown_section", "$.bundle.version.parties[1].section"),
+    (reserved_section, "reserved_section", "$.bundle.version.sections[2].key"),
+    (unused_section, "unused_section", "$.bundle.version.sections[2]"),
+    (unused_party, "unused_party", "$.bundle.version.parties[4].key"),
+    (undeclared_party, "undeclared_party", "$.data_elements[1].key"),
 ]
 
 

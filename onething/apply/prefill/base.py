@@ -4,11 +4,12 @@ Modelled on open-forms' prefill registry: each source of government data is one 
 class behind ``PrefillPlugin.prefill(ctx) -> PrefillResult``, registered by name. The
 runner (``services.run_prefill``) calls them in registration order; a later plugin sees
 what earlier ones found (``ctx.values`` and ``ctx.identities``), so the e-licence plugin
-can look up the licences of the mother an earlier plugin identified.
+can look up the licences of a party an earlier plugin identified.
 
-Plugins only know the generic data-element vocabulary (``applicant.name``,
-``mother.id_number``, ``enterprise.credit_code`` ...) and e-licence types; nothing here
-names a bundle or an item.
+Plugins know the data hub's vocabulary (its databases, relations, record fields and
+e-licence types) and read everything about a bundle from its definition: which parties
+the form asks about and how the hub finds each (``ctx.form.parties``). Nothing here names
+a bundle, an item or a party.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from onething.catalog.definition.parties import Party, subject
 from services.datahub.ids import is_valid_credit_code, is_valid_id_number, normalize
 
 if TYPE_CHECKING:
@@ -40,9 +42,9 @@ class PrefillResult:
     ``sources``: data-element key -> source label (Chinese);
     ``materials``: material key -> the e-licence attached in its place
     (``{"source": "elicence", "licence_number", "type", "holder", "name", ...}``);
-    ``identities``: party prefix (``applicant``, ``mother``, ``child``, ``enterprise`` ...)
-    -> the ID number or credit code the plugin established for it, whether or not the
-    form asks for it (later plugins use it to find e-licences).
+    ``identities``: party (a key of the definition's ``parties``) -> the ID number or
+    credit code the plugin established for it, whether or not the form asks for it (later
+    plugins use it to find e-licences).
     """
 
     values: dict[str, Any] = field(default_factory=dict)
@@ -104,8 +106,23 @@ class PrefillContext:
 
     @cached_property
     def prefixes(self) -> set[str]:
-        """The parties and topics the form asks about (``applicant``, ``mother``, ``bank`` ...)."""
-        return {key.split(".", 1)[0] for key in self.fields}
+        """The parties and topics the form asks about: the first part of its fields' keys."""
+        return {subject(key) for key in self.fields}
+
+    @cached_property
+    def holders(self) -> set[str]:
+        """The parties whose documents the materials are (a holder's data element's first part)."""
+        return {subject(m.holder) for m in self.materials if "." in (m.holder or "")}
+
+    def parties_in(self, database: str) -> list[Party]:
+        """The definition's parties that the hub finds from the applicant's record in
+        ``database`` (``person`` or ``enterprise``) and that the form asks about or whose
+        documents are among the materials, in the definition's order."""
+        return [
+            party
+            for party in self.form.parties
+            if party.database == database and (party.key in self.prefixes or party.key in self.holders)
+        ]
 
     def wants(self, key: str) -> bool:
         """The form has this field and no earlier plugin filled it."""

@@ -1,10 +1,17 @@
 """The engine's prefill plugins: natural person, legal entity, e-licences.
 
-Each fills only fields the merged form has, by data-element key; none names a bundle.
+Each fills only fields the merged form has, for the parties the bundle's definition
+declares (``bundle.version.parties``, read by ``onething.catalog.definition.parties``): a
+party is found through its relations to the applicant in the plugin's database, one is
+picked by its selection rule, and its attributes (``<party>.<attribute>``) are filled from
+the fields of that hub record. What is known here is the data hub's vocabulary
+(relations, selection rules, record fields); none names a bundle or a party.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from onething.apply.materials import attachment, resolve_holder, valid_licence
@@ -17,30 +24,22 @@ from onething.apply.prefill.base import (
     PrefillResult,
     registry,
 )
+from onething.catalog.definition.parties import ENTERPRISE, PERSON, Party
 
-# element attribute of a person -> field of the hub's person record
-PERSON_ATTRIBUTES = {
-    "name": "name",
-    "id_number": "id_number",
-    "mobile": "mobile",
-    "gender": "gender",
-    "birth_date": "birth_date",
-    "ethnicity": "ethnicity",
-    "address": "address",
-}
-# element attribute of an enterprise -> field of the hub's enterprise record
-ENTERPRISE_ATTRIBUTES = {
-    "name": "name",
-    "credit_code": "credit_code",
-    "address": "registered_address",
-    "type": "enterprise_type",
-    "business_scope": "business_scope",
-    "registered_capital": "registered_capital_wan_yuan",  # the vocabulary counts it in 万元
-    "established_date": "established_date",
-}
-# a person's gender -> which parent of their child they are
-PARENT_ROLE = {"female": "mother", "male": "father"}
-OTHER_PARENT = {"mother": "father", "father": "mother"}
+
+@dataclass
+class Found:
+    """One person, enterprise or household the hub gave for a party.
+
+    ``record``: its hub fields (as ``HUB_FIELDS`` names them), from ``source``; ``more``
+    fetches the full record for fields ``record`` lacks (a legal representative: name and
+    ID number from the legal-entity database, the rest from the natural-person one)."""
+
+    identity: str  # the ID number or credit code ("" for a household)
+    record: dict[str, Any]
+    source: str
+    more: Callable[[], dict | None] | None = None
+    more_source: str = ""
 
 
 def choice_value(ctx: PrefillContext, key: str, *candidates: Any) -> Any:
@@ -59,28 +58,92 @@ def choice_value(ctx: PrefillContext, key: str, *candidates: Any) -> Any:
     return None
 
 
-def fill_person(ctx: PrefillContext, result: PrefillResult, prefix: str, record: dict) -> None:
-    """Fill ``{prefix}.name``, ``.id_number``, ``.mobile``, ... from a person record, for the
-    fields the form has, and remember who ``prefix`` is."""
-    result.identities.setdefault(prefix, record["id_number"])
-    for attribute, hub_field in PERSON_ATTRIBUTES.items():
-        key = f"{prefix}.{attribute}"
-        if not ctx.wants(key):
+def fill_party(ctx: PrefillContext, result: PrefillResult, party: Party, found: Found) -> None:
+    """Fill the form's ``<party>.<attribute>`` fields from what the hub found, and remember
+    who the party is. A hub field ``x`` with a ``x_label`` twin (``gender``/``gender_label``)
+    matches an enum field's choices by either."""
+    if found.identity:
+        result.identities.setdefault(party.key, found.identity)
+    prefix = f"{party.key}."
+    for key in ctx.fields:
+        if not key.startswith(prefix) or not ctx.wants(key):
             continue
-        value = record.get(hub_field)
-        if attribute == "gender":
-            value = choice_value(ctx, key, record.get("gender"), record.get("gender_label"))
-        result.put(key, value, SOURCE_PERSON)
+        hub_field = party.hub_field(key.removeprefix(prefix))
+        if hub_field is None:
+            continue
+        record, source = found.record, found.source
+        if record.get(hub_field) in (None, "") and found.more is not None:
+            record, source = found.more() or {}, found.more_source
+        result.put(key, choice_value(ctx, key, record.get(hub_field), record.get(f"{hub_field}_label")), source)
+
+
+def select(candidates: list[Found], rule: str) -> Found | None:
+    """The one candidate the party's selection rule picks (catalog.definition.parties.SELECTIONS)."""
+    unique = list({found.identity or id(found): found for found in candidates}.values())
+    born = [found for found in unique if found.record.get("birth_date")]
+    if rule == "youngest":
+        return max(born, key=lambda found: found.record["birth_date"], default=None)
+    if rule == "eldest":
+        return min(born, key=lambda found: found.record["birth_date"], default=None)
+    if rule in {"female", "male"}:
+        unique = [found for found in unique if found.record.get("gender") == rule]
+    elif rule != "only":
+        return None
+    return unique[0] if len(unique) == 1 else None
+
+
+def _people(ctx: PrefillContext, id_numbers: list[str | None]) -> list[Found]:
+    return [Found(p["id_number"], p, SOURCE_PERSON) for p in map(ctx.person, id_numbers) if p is not None]
+
+
+def _household(record: dict) -> list[Found]:
+    number = record.get("household_number")
+    return [Found("", {"number": number, "address": record.get("address")}, SOURCE_PERSON)] if number else []
+
+
+# relation -> the people (or household) it gives, from a citizen applicant's person record
+PERSON_RELATIONS: dict[str, Callable[[PrefillContext, dict], list[Found]]] = {
+    "self": lambda ctx, record: [Found(record["id_number"], record, SOURCE_PERSON)],
+    "spouse": lambda ctx, record: _people(ctx, [record.get("spouse_id_number")]),
+    "children": lambda ctx, record: _people(ctx, list(record.get("children") or [])),
+    "parents": lambda ctx, record: _people(ctx, list(record.get("parents") or [])),
+    "household": lambda ctx, record: _household(record),
+}
+
+
+def _legal_representative(ctx: PrefillContext, record: dict) -> list[Found]:
+    rep_id = record.get("legal_representative_id_number")
+    if not rep_id:
+        return []
+    known = {"name": record.get("legal_representative_name"), "id_number": rep_id}
+    return [Found(rep_id, known, SOURCE_ENTERPRISE, more=lambda: ctx.person(rep_id), more_source=SOURCE_PERSON)]
+
+
+# relation -> what it gives, from an enterprise applicant's legal-entity record
+ENTERPRISE_RELATIONS: dict[str, Callable[[PrefillContext, dict], list[Found]]] = {
+    "enterprise": lambda ctx, record: [Found(record["credit_code"], record, SOURCE_ENTERPRISE)],
+    "legal_representative": _legal_representative,
+}
+
+
+def fill_parties(
+    ctx: PrefillContext,
+    result: PrefillResult,
+    parties: list[Party],
+    record: dict,
+    relations: dict[str, Callable[[PrefillContext, dict], list[Found]]],
+) -> None:
+    for party in parties:
+        candidates = [found for name in party.relations for found in relations[name](ctx, record)]
+        chosen = select(candidates, party.select)
+        if chosen is not None:
+            fill_party(ctx, result, party, chosen)
 
 
 @registry.register("natural_person")
 class NaturalPersonPrefill(PrefillPlugin):
-    """自然人基础信息库: a citizen applicant, their household, spouse, parents and youngest child.
-
-    If the form asks about a child, ``mother.*``/``father.*`` are that child's parents: the
-    applicant and their spouse by the applicant's gender. Otherwise they are the applicant's
-    own parents (from the record's ``parents``).
-    """
+    """自然人基础信息库: for a citizen applicant, the parties the definition finds through the
+    applicant's own person record: themself, their spouse, children, parents, household."""
 
     label = "自然人基础信息库"
 
@@ -88,45 +151,21 @@ class NaturalPersonPrefill(PrefillPlugin):
         result = PrefillResult()
         if ctx.applicant_role != "citizen":
             return result
-        record = ctx.person(ctx.applicant_id)
-        if record is None:
+        parties = ctx.parties_in(PERSON)
+        if not parties:
             return result
-        fill_person(ctx, result, "applicant", record)
-        if ctx.wants("household.number"):
-            result.put("household.number", record.get("household_number"), SOURCE_PERSON)
-        if ctx.wants("household.address") and record.get("household_number"):
-            result.put("household.address", record.get("address"), SOURCE_PERSON)
-
-        spouse = ctx.person(record.get("spouse_id_number"))
-        if spouse is not None:
-            fill_person(ctx, result, "spouse", spouse)
-
-        if ctx.asks_about("child"):
-            own_role = PARENT_ROLE.get(record.get("gender"))
-            if own_role:
-                fill_person(ctx, result, own_role, record)
-                if spouse is not None:
-                    fill_person(ctx, result, OTHER_PARENT[own_role], spouse)
-        elif ctx.asks_about("mother") or ctx.asks_about("father"):
-            for parent in filter(None, (ctx.person(i) for i in record.get("parents") or [])):
-                role = PARENT_ROLE.get(parent.get("gender"))
-                if role:
-                    fill_person(ctx, result, role, parent)
-
-        # the youngest child: for the form's child.* fields, and as a holder of e-licences
-        has_elicences = any((m.shared or {}).get("kind") == "elicence" for m in ctx.materials)
-        if record.get("children") and (ctx.asks_about("child") or has_elicences):
-            children = [c for c in (ctx.person(i) for i in record["children"]) if c is not None]
-            if children:
-                fill_person(ctx, result, "child", max(children, key=lambda child: child.get("birth_date") or ""))
+        record = ctx.person(ctx.applicant_id)
+        if record is not None:
+            fill_parties(ctx, result, parties, record, PERSON_RELATIONS)
         return result
 
 
 @registry.register("legal_entity")
 class LegalEntityPrefill(PrefillPlugin):
-    """法人库: an enterprise applicant (its account's ID is its credit code) and its legal
-    representative; the representative's mobile and other personal data come from the
-    natural-person database. Citizens who represent an enterprise are not handled here."""
+    """法人库: for an enterprise applicant (its account's ID is its credit code), the parties
+    the definition finds through the enterprise's record: the enterprise itself and its legal
+    representative, whose mobile and other personal data come from the natural-person
+    database. Citizens who represent an enterprise are not handled here."""
 
     label = "法人库"
 
@@ -134,27 +173,12 @@ class LegalEntityPrefill(PrefillPlugin):
         result = PrefillResult()
         if ctx.applicant_role != "enterprise":
             return result
+        parties = ctx.parties_in(ENTERPRISE)
+        if not parties:
+            return result
         record = ctx.enterprise(ctx.applicant_id)
-        if record is None:
-            return result
-        result.identities["enterprise"] = record["credit_code"]
-        for attribute, hub_field in ENTERPRISE_ATTRIBUTES.items():
-            key = f"enterprise.{attribute}"
-            if ctx.wants(key):
-                result.put(key, record.get(hub_field), SOURCE_ENTERPRISE)
-
-        rep_id = record.get("legal_representative_id_number")
-        if not rep_id:
-            return result
-        result.identities["legal_rep"] = rep_id
-        if ctx.wants("legal_rep.name"):
-            result.put("legal_rep.name", record.get("legal_representative_name"), SOURCE_ENTERPRISE)
-        if ctx.wants("legal_rep.id_number"):
-            result.put("legal_rep.id_number", rep_id, SOURCE_ENTERPRISE)
-        if any(ctx.wants(key) and key not in result.values for key in ctx.fields if key.startswith("legal_rep.")):
-            person = ctx.person(rep_id)
-            if person is not None:
-                fill_person(ctx, result, "legal_rep", person)
+        if record is not None:
+            fill_parties(ctx, result, parties, record, ENTERPRISE_RELATIONS)
         return result
 
 

@@ -48,6 +48,8 @@ def build_document(version: models.BundleVersion) -> dict:
                     _dependency(d)
                     for d in version.dependencies.select_related("upstream__item", "downstream__item").order_by("id")
                 ],
+                "sections": [normalise.section(section) for section in version.sections],
+                "parties": [normalise.party(party) for party in version.parties],
             },
         },
     }

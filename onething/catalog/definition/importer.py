@@ -140,6 +140,8 @@ def _write_version(version: models.BundleVersion, raw: dict, items: dict[str, mo
     version.steps = raw.get("steps", 3)
     version.notes = raw.get("notes", "")
     version.service_locations = [normalise.location(loc) for loc in raw.get("service_locations", [])]
+    version.sections = [normalise.section(section) for section in raw.get("sections", [])]
+    version.parties = [normalise.party(party) for party in raw.get("parties", [])]
     version.save()
     for order, q in enumerate(raw["questions"]):
         models.SituationQuestion.objects.create(

@@ -4,7 +4,7 @@ Import stores canonical values and export emits them, which is what makes
 export → import → export identical.
 """
 
-from onething.catalog.definition import DEFAULT_MAX_LENGTH
+from onething.catalog.definition import DEFAULT_MAX_LENGTH, parties
 
 
 def max_length(raw: dict) -> int | None:
@@ -45,3 +45,28 @@ def location(raw: dict) -> dict:
 
 def mapping(raw: dict) -> dict:
     return {"output": raw["output"], "field": raw["field"]}
+
+
+def section(raw: dict) -> dict:
+    return {"key": raw["key"], "label": raw["label"], "label_en": raw.get("label_en", "")}
+
+
+def party(raw: dict) -> dict:
+    return {
+        "key": raw["key"],
+        "label": raw["label"],
+        "label_en": raw.get("label_en", ""),
+        "section": raw.get("section"),
+        "hub": party_hub(raw.get("hub")),
+    }
+
+
+def party_hub(raw: dict | None) -> dict | None:
+    """How the hub finds a party, with ``relation`` always a list and the attributes sorted."""
+    if raw is None:
+        return None
+    return {
+        "relation": parties.relations_of(raw),
+        "select": raw.get("select", parties.DEFAULT_SELECTION),
+        "attributes": dict(sorted(raw.get("attributes", {}).items())),
+    }

@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from onething.catalog import situations
+from onething.catalog.definition import parties as vocabulary
 from onething.catalog.definition.errors import DefinitionProblem
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
@@ -90,6 +91,8 @@ class SemanticChecks:
         self.rules: list[tuple[str, Any]] = []  # (path, rule) of every rule, for check_rules_evaluate
         self.asked_elements = {f["element"] for i in document["items"] for f in i.get("fields", [])}
         self.material_holders: dict[str, tuple[str, str]] = {}
+        self.sections = self.version.get("sections", [])
+        self.parties = self.version.get("parties", [])
 
     def add(self, path: str, code: str, message: str, message_en: str) -> None:
         self.problems.append(DefinitionProblem(path, code, message, message_en))
@@ -98,6 +101,7 @@ class SemanticChecks:
         self.check_duplicates()
         self.check_data_elements()
         self.check_items()
+        self.check_parties()
         self.check_questions()
         self.check_bundle_items()
         acyclic = self.check_dependencies()
@@ -114,6 +118,8 @@ class SemanticChecks:
             ("$.items", self.doc["items"], "code"),
             ("$.bundle.version.questions", self.version["questions"], "key"),
             ("$.bundle.version.items", self.version["items"], "item"),
+            ("$.bundle.version.sections", self.sections, "key"),
+            ("$.bundle.version.parties", self.parties, "key"),
         ]
         for i, item in enumerate(self.doc["items"]):
             lists.append((f"$.items[{i}].fields", item.get("fields", []), "name"))
@@ -252,6 +258,116 @@ class SemanticChecks:
                 f"材料“{material['name']}”的持有人“{holder}”不是任何事项的字段，无法确定持有人",
                 f"holder '{holder}' is not the element of any item's field, so it cannot be resolved",
             )
+
+    def check_parties(self) -> None:
+        """Sections and parties (docs/definition-format.md, "Parties"): each party in a
+        declared section, found in the hub by relations and a selection the engine knows,
+        its attributes filled from fields the hub's record has; every section and party
+        used; every data element that holds an ID number or credit code about a declared
+        party."""
+        section_keys = {section["key"] for section in self.sections}
+        used_sections: set[str] = set()
+        subjects = {vocabulary.subject(key) for key in self.asked_elements}
+        for index, section in enumerate(self.sections):
+            if section["key"] in vocabulary.ENGINE_SECTIONS:
+                self.add(
+                    f"$.bundle.version.sections[{index}].key",
+                    "reserved_section",
+                    f"表单分组“{section['key']}”是系统自带的分组（{'、'.join(vocabulary.ENGINE_SECTIONS)}），请换一个键",
+                    f"section '{section['key']}' is one of the engine's own sections "
+                    f"({', '.join(vocabulary.ENGINE_SECTIONS)}); choose another key",
+                )
+        for index, party in enumerate(self.parties):
+            path = f"$.bundle.version.parties[{index}]"
+            section = party.get("section")
+            if section is not None:
+                used_sections.add(section)
+                if section not in section_keys:
+                    self.add(
+                        f"{path}.section",
+                        "unknown_section",
+                        f"当事人“{party['label']}”所在的表单分组“{section}”未在 sections 中定义",
+                        f"party '{party['key']}' names section '{section}', which is not in sections",
+                    )
+            if party["key"] not in subjects:
+                self.add(
+                    f"{path}.key",
+                    "unused_party",
+                    f"当事人“{party['label']}”没有任何事项字段（应有以“{party['key']}.”开头的数据元）",
+                    f"party '{party['key']}' is not the subject of any item's field "
+                    f"(no data element '{party['key']}.…' is asked)",
+                )
+            if party.get("hub") is not None:
+                self.check_party_hub(f"{path}.hub", party)
+        for index, section in enumerate(self.sections):
+            if section["key"] not in used_sections and section["key"] not in vocabulary.ENGINE_SECTIONS:
+                self.add(
+                    f"$.bundle.version.sections[{index}]",
+                    "unused_section",
+                    f"表单分组“{section['label']}”中没有任何当事人",
+                    f"no party is in section '{section['key']}'",
+                )
+        declared = {party["key"] for party in self.parties}
+        for index, element in enumerate(self.doc["data_elements"]):
+            owner = vocabulary.subject(element["key"])
+            if (
+                element.get("validator") in HOLDER_VALIDATORS
+                and element["key"] in self.asked_elements
+                and owner not in declared
+            ):
+                self.add(
+                    f"$.data_elements[{index}].key",
+                    "undeclared_party",
+                    f"数据元“{element['key']}”是某一方的身份证号或信用代码，但当事人“{owner}”未在 "
+                    f"bundle.version.parties 中声明",
+                    f"data element '{element['key']}' identifies a party, but '{owner}' is not declared "
+                    f"in bundle.version.parties",
+                )
+
+    def check_party_hub(self, path: str, party: dict) -> None:
+        hub = party["hub"]
+        names = vocabulary.relations_of(hub)
+        known = [name for name in names if name in vocabulary.RELATIONS]
+        for name in names:
+            if name not in vocabulary.RELATIONS:
+                self.add(
+                    f"{path}.relation",
+                    "unknown_relation",
+                    f"当事人“{party['label']}”的关系“{name}”不是政务数据中台能查询的关系"
+                    f"（可用：{'、'.join(vocabulary.RELATIONS)}）",
+                    f"party '{party['key']}': the data hub knows no relation '{name}' "
+                    f"(known: {', '.join(vocabulary.RELATIONS)})",
+                )
+        records = {(vocabulary.RELATIONS[name].database, vocabulary.RELATIONS[name].record) for name in known}
+        if len(records) > 1:
+            self.add(
+                f"{path}.relation",
+                "mixed_relations",
+                f"当事人“{party['label']}”的关系 {'、'.join(known)} 查到的不是同一类记录，不能合用",
+                f"party '{party['key']}': relations {', '.join(known)} give different kinds of records",
+            )
+        select = hub.get("select", vocabulary.DEFAULT_SELECTION)
+        if select not in vocabulary.SELECTIONS:
+            self.add(
+                f"{path}.select",
+                "unknown_selection",
+                f"当事人“{party['label']}”的选取规则“{select}”未知（可用：{'、'.join(vocabulary.SELECTIONS)}）",
+                f"party '{party['key']}': unknown selection rule '{select}' "
+                f"(known: {', '.join(vocabulary.SELECTIONS)})",
+            )
+        if len(records) != 1:
+            return
+        record = next(iter(records))[1]
+        for attribute, field in hub.get("attributes", {}).items():
+            if field not in vocabulary.HUB_FIELDS[record]:
+                self.add(
+                    f"{path}.attributes.{attribute}",
+                    "unknown_hub_field",
+                    f"当事人“{party['label']}”的“{attribute}”取自政务数据字段“{field}”，但该类记录没有此字段"
+                    f"（可用：{'、'.join(vocabulary.HUB_FIELDS[record])}）",
+                    f"party '{party['key']}': the hub's {record} record has no field '{field}' "
+                    f"(known: {', '.join(vocabulary.HUB_FIELDS[record])})",
+                )
 
     def check_questions(self) -> None:
         for index, question in enumerate(self.version["questions"]):
