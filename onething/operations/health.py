@@ -75,8 +75,9 @@ def _probe_app() -> Celery:
     """A Celery app used only to send the control ping, on the broker of the settings and
     without a connection pool (a fresh connection per check, so a restarted Redis is not
     met with a dead pooled one). The project's app is not used: it reads its broker once,
-    at start-up, and publishes through its own pool."""
-    from onething.celery import app as project
+    at start-up, and publishes through its own pool (it is read here as Celery's current
+    app, which onething/__init__.py loads: operations stands below the Celery module)."""
+    from celery import current_app as project
 
     url, options = _broker()
     key = f"{url}|{sorted(options.items())}"
