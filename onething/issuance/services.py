@@ -389,7 +389,7 @@ def _entitled_recipients(case: Case) -> dict[str, str]:
     entitled = {}
     if case.applicant.id_number:
         entitled[validators.identifier(case.applicant.id_number)] = "applicant"
-    agent = validators.identifier(case.data.get("agent.id_number") or "")
+    agent = validators.identifier(case.data.get(elements.RESULT_AGENT_ID) or "")
     if agent:
         entitled.setdefault(agent, "agent")
     return entitled

@@ -14,9 +14,10 @@ Who sees what (decided here, documented in docs/audit.md):
 Listings (the search page and its CSV export) are masked for everyone, administrators
 included: :func:`mask_json` hides resident ID numbers and mobile numbers wherever they
 appear in before / after / note, values under keys that name an ID number, a phone or an
-address, and citizens' names under keys that name a person (``mother_name``, ``full_name``
-...). Names inside free text cannot be found reliably and are left as written. The detail
-page of one event shows the raw values to administrators only.
+address, and names under any key but those of the engine's own things (``mother_name``,
+``ward.name``, ``full_name``; not ``item_name``). Names inside free text cannot be found
+reliably and are left as written. The detail page of one event shows the raw values to
+administrators only.
 
 Pagination is by keyset on (at, id), newest first: a page costs the same whether it is the
 first or the ten-thousandth, and nothing ever counts the whole table.
@@ -224,12 +225,15 @@ ID_KEY = re.compile(
 )
 PHONE_KEY = re.compile(r"mobile|phone|(^|_)tel($|_)", re.IGNORECASE)
 ADDRESS_KEY = re.compile(r"address|addr($|_)", re.IGNORECASE)
-PERSON_NAME_KEY = re.compile(
-    r"^(full_name|holder|recipient|"
-    r"(applicant|child|father|mother|person|holder|citizen|owner|contact|spouse|guardian|"
-    r"recipient|rater|deceased|legal_representative|representative|newborn|baby)_?name)$",
+# A name under any party's key is a person's (``mother_name``, ``ward.name``, ``full_name``):
+# the parties are the bundles' data, so the engine cannot list them; what it can list are the
+# names of its own things, which stay readable.
+THING_NAME_KEY = re.compile(
+    r"^(item|bundle|department|material|centre|service_centre|file|original|version|channel|document|"
+    r"licence|certificate|template|queue|task|event)[._]?name$",
     re.IGNORECASE,
 )
+PERSON_NAME_KEY = re.compile(r"^(full_name|holder|recipient|name_of_.+|.+[._]name)$", re.IGNORECASE)
 
 
 def mask_text(text: str) -> str:
@@ -257,7 +261,7 @@ def _mask_value(key: str, value: Any) -> Any:
             return mask_mobile(value)
         if ADDRESS_KEY.search(key):
             return mask_address(value)
-        if PERSON_NAME_KEY.match(key):
+        if PERSON_NAME_KEY.match(key) and not THING_NAME_KEY.match(key):
             return mask_name(value)
     return mask_json(value, key=key)
 

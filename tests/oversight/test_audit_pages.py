@@ -312,3 +312,21 @@ def test_export_cells_cannot_become_spreadsheet_formulas(admin_client, world):
     audit.record(action="case.returned", case_number="T-F-20261101-0001", note='=HYPERLINK("http://x")')
     content = admin_client.get(EXPORT, {"case": "T-F-20261101-0001"}).content.decode("utf-8-sig")
     assert "'=HYPERLINK" in content
+
+
+def test_names_of_parties_the_engine_never_heard_of_are_masked_its_own_things_are_not():
+    """Parties are bundle data (docs/definition-format.md): the masker cannot list them, so
+    every ``…_name`` / ``….name`` is a person's but the engine's own things'."""
+    masked = selectors.mask_json(
+        {
+            "ward.name": "李小宝",
+            "grandparent_name": "李大山",
+            "full_name": "王小红",
+            "item_name": "出生医学证明",
+            "department_name": "卫健委",
+            "name": "出生医学证明",
+        }
+    )
+    assert masked["ward.name"] == "李**" and masked["grandparent_name"] == "李**" and masked["full_name"] == "王**"
+    assert masked["item_name"] == "出生医学证明" and masked["department_name"] == "卫健委"
+    assert masked["name"] == "出生医学证明"
