@@ -15,7 +15,7 @@ Listings (the search page and its CSV export) are masked for everyone, administr
 included: :func:`mask_json` hides resident ID numbers and mobile numbers wherever they
 appear in before / after / note, values under keys that name an ID number, a phone or an
 address, and names under any key but those of the engine's own things (``mother_name``,
-``ward.name``, ``full_name``; not ``item_name``). Names inside free text cannot be found
+``<party>.name``, ``full_name``; not ``item_name``). Names inside free text cannot be found
 reliably and are left as written. The detail page of one event shows the raw values to
 administrators only.
 
@@ -225,7 +225,7 @@ ID_KEY = re.compile(
 )
 PHONE_KEY = re.compile(r"mobile|phone|(^|_)tel($|_)", re.IGNORECASE)
 ADDRESS_KEY = re.compile(r"address|addr($|_)", re.IGNORECASE)
-# A name under any party's key is a person's (``mother_name``, ``ward.name``, ``full_name``):
+# A name under any party's key is a person's (``mother_name``, ``<party>.name``, ``full_name``):
 # the parties are the bundles' data, so the engine cannot list them; what it can list are the
 # names of its own things, which stay readable.
 THING_NAME_KEY = re.compile(
