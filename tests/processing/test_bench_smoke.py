@@ -24,8 +24,26 @@ FIGURES = [
     r"acceptance -> all dispatched\s+p50 \d+\.\d{3} s\s+p99 \d+\.\d{3} s",
     r"acceptance -> concluded\s+p50 \d+\.\d{3} s\s+p99 \d+\.\d{3} s",
     r"reconcile\s+\d+ run\(s\), found: ",
-    r"result: (target met|MISSED) \(engine \d+\.\d\d x baseline\)",
+    r"result: (target met|MISSED) \(engine \d+\.\d\d x baseline\); #19 targets: \d of 4 met",
+    # issue 19: the harness's CPU apart from the engine side's, the floor on the engine side, SQL per item
+    r"engine CPU/item\s+\d+\.\d ms\s+engine side \d+\.\d ms \(.*\bweb \d+\.\d.*\); harness \d+\.\d ms \(.*department",
+    r"bare task CPU/task\s+\d+\.\d ms\s+engine side \d+\.\d ms \(.*workers \d+\.\d.*\); harness",
+    r"floor CPU/item\s+\d+\.\d ms\s+engine side \d+\.\d ms \(.*floor-web \d+\.\d.*\); harness",
+    r"engine-side floor items/s\s+\d+\.\d",
+    r"engine-side floor ratio\s+\d+\.\d\d\s+bare task CPU / floor engine-side CPU per item",
+    r"SQL statements/item\s+(\d+\.\d|n/a)",
+    r"SQL transactions/item\s+\d+\.\d\s+\d+ transactions / 30 items",
+    r"target engine CPU/item\s+\d+\.\d\d\s+x bare task CPU \(.*\); target <= 2\.00 x: (met|MISSED)",
+    r"target dispatches/s\s+\d+\.\d\d\s+x baseline tasks/s; target >= 0\.50 x: (met|MISSED)",
+    r"target SQL statements/item\s+(\d+\.\d\s+target <= 8: (met|MISSED)|n/a\s+target <= 8: not counted here)",
+    r"target SQL transactions/item\s+\d+\.\d\s+target <= 3: (met|MISSED)",
 ]
+
+
+def milliseconds(row: str, stdout: str) -> tuple[float, float]:
+    """(engine side, harness) ms per unit of a CPU row."""
+    found = re.search(re.escape(row) + r"\s+[\d.]+ ms\s+engine side (\d+\.\d) ms .*; harness (\d+\.\d) ms", stdout)
+    return float(found.group(1)), float(found.group(2))
 
 
 def test_dispatch_bench_small_run(private_redis):
@@ -39,4 +57,12 @@ def test_dispatch_bench_small_run(private_redis):
     assert "30 item cases of 5 cases" in stdout, output  # child-birth with these answers: 6 items each
     certificates = int(re.search(r"fetches the certificate PDF \((\d+)\)", stdout).group(1))
     assert 0 < certificates < 30, output  # the items that issue a certificate, fetched by the floor
+    for row in ("engine CPU/item", "bare task CPU/task", "floor CPU/item"):
+        engine_side, harness = milliseconds(row, stdout)
+        assert 0 < engine_side < 5000 and 0 < harness < 5000, (row, output)
+    transactions = float(re.search(r"SQL transactions/item\s+(\d+\.\d)", stdout).group(1))
+    assert 1 <= transactions < 200, output  # every item case is written at least once
+    statements = re.search(r"SQL statements/item\s+(\d+\.\d)", stdout)
+    if statements:  # counted where the server log or pg_stat_statements is readable
+        assert 1 <= float(statements.group(1)) < 500, output
     assert time.monotonic() - started < 90
