@@ -67,6 +67,7 @@ from bench.dispatch_bench import (  # noqa: E402
     ENGINE_QUEUES,
     BenchError,
     CpuMeter,
+    CpuSplit,
     Machine,
     Reconciliation,
     bench_main,
@@ -88,11 +89,15 @@ from bench.dispatch_bench import (  # noqa: E402
 
 TARGET_SUBMISSIONS = 100.0  # per second
 TARGET_P99 = 0.300  # seconds, of the submission request
+TARGET_WEB_MS = 40.0  # web CPU per citizen journey (#19)
+TARGET_OFFERED = 50.0  # submissions/s offered, at which p99 < TARGET_P99 with 0 errors (#19)
+TARGET_FLOOR_SHARE = 0.5  # highest sustained rate at least this share of the engine-side journey floor (#19)
 CITIZEN_PASSWORD = "Load-bench-2026"
 NOTICE_QUERY = "birth_place=local_hospital&married=true&mother_insured=true"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 MOTHERS_PER_3000 = 18  # insured, married, honest mothers of a newborn per 3,000 generated persons (21 seen)
 HUB_SEED = 20261128
+PACED_GAP = 3.0  # seconds between the closed-loop window and the paced one
 KINDS = ["login", "upload", "notice", "draft", "patch", "attach", "submit", "clerk_view", "accept", "bare"]
 
 
@@ -129,6 +134,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--keep-db", action="store_true", help="do not drop the database at the end")
     add("--keep-logs", action="store_true", help="keep the processes' logs (else kept on errors only)")
     add("--require-target", action="store_true", help="exit with 1 when a target is missed")
+    add(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="after the closed-loop window, a paced window offering this many journeys/s (default 0: none; #19: 50)",
+    )
+    add("--rate-duration", type=float, default=None, help="seconds of the paced window (default --duration)")
     args = parser.parse_args(argv)
     if min(args.users, args.clerks, args.web_workers, args.workers, args.concurrency) < 1 or args.reads < 0:
         parser.error("--users, --clerks, --web-workers, --workers and --concurrency must be at least 1")
@@ -136,8 +148,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--duration must be positive")
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
         parser.error("--db-name: lower-case letters, digits and underscores only")
+    if args.rate < 0:
+        parser.error("--rate must not be negative")
+    if args.rate_duration is None:
+        args.rate_duration = args.duration
     if args.timeout is None:
-        args.timeout = 120.0 + args.duration
+        args.timeout = 120.0 + args.duration + (args.rate_duration if args.rate else 0.0)
     return args
 
 
@@ -150,6 +166,7 @@ class Sample:
     started: float  # time.monotonic() when the request was sent
     seconds: float
     status: int  # 0: no answer (connection error, timeout)
+    error: bool = False  # not the expected answer
 
 
 class Recorder:
@@ -161,6 +178,7 @@ class Recorder:
         self._lock = threading.Lock()
 
     def add(self, sample: Sample, error: str | None = None) -> None:
+        sample.error = bool(error)
         with self._lock:  # list.append is atomic, but errors and samples go together
             self.samples.append(sample)
             if error:
@@ -260,6 +278,24 @@ class Plan:
     fill: dict = field(default_factory=dict)  # example value of every field of the merged form
     submitted: "queue.Queue[str | None]" = field(default_factory=queue.Queue)  # case numbers, for the clerks
     numbers: list[str] = field(default_factory=list)  # acknowledged with 201
+    rate: float = 0.0  # journeys/s offered in the paced window (0: none)
+    paced_start: float = 0.0
+    paced_end: float = 0.0
+    slots: int = 0  # journeys handed out in the paced window
+    slot_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_start(self) -> float | None:
+        """When a citizen starts its next journey: now in the closed loop, its slot in the paced
+        window (one every 1/rate seconds, whichever citizen is free), None when the load is over."""
+        now = time.monotonic()
+        if now < self.deadline:
+            return now
+        if self.rate <= 0:
+            return None
+        with self.slot_lock:
+            slot = self.paced_start + self.slots / self.rate
+            self.slots += 1
+        return slot if slot < self.paced_end else None
 
 
 def citizen(plan: Plan, username: str, recorder: Recorder, ready: threading.Barrier, go: threading.Event) -> None:
@@ -273,7 +309,8 @@ def citizen(plan: Plan, username: str, recorder: Recorder, ready: threading.Barr
         return
     ready.wait()
     go.wait()
-    while time.monotonic() < plan.deadline:
+    while (start := plan.next_start()) is not None:
+        time.sleep(max(0.0, start - time.monotonic()))
         try:
             notice = None
             for _ in range(plan.reads):
@@ -445,6 +482,15 @@ class LoadFigures:
     cpu: str  # CpuMeter summary of the window
     cpu_seconds: dict[str, float]
     after_window: CpuMeter  # started when the window closed
+    rate: float = 0.0  # offered journeys/s in the paced window (0: no paced window)
+    paced_start: float = 0.0
+    paced_end: float = 0.0
+    paced_cpu: str = ""
+    paced_cpu_seconds: dict[str, float] = field(default_factory=dict)
+
+    def in_paced_window(self, kind: str) -> list[Sample]:
+        """Requests sent in the paced window, however late their answer came."""
+        return [s for s in self.recorder.of(kind) if self.paced_start <= s.started < self.paced_end]
 
     def in_window(self, kind: str) -> list[Sample]:
         """Requests sent in the measured window and answered before its end."""
@@ -484,11 +530,14 @@ def run_load(args: argparse.Namespace, port: int, usernames: list[str], fill: di
         ready.wait(timeout=120 + len(usernames))  # everyone logged in, every citizen uploaded
     except threading.BrokenBarrierError:
         raise BenchError(f"virtual users could not log in or upload: {recorder.errors[:3]}") from None
+    window_start = time.monotonic() + args.warmup
+    plan.deadline = window_start + args.duration
+    if args.rate:  # the closed loop's last journeys end before the first paced one starts
+        plan.rate, plan.paced_start = args.rate, plan.deadline + PACED_GAP
+        plan.paced_end = plan.paced_start + args.rate_duration
     go.set()
     if args.accept == "during":
         clerks_go.set()
-    window_start = time.monotonic() + args.warmup
-    plan.deadline = window_start + args.duration
     time.sleep(args.warmup)
     meter = CpuMeter(machine)
     while time.monotonic() < plan.deadline:
@@ -496,6 +545,14 @@ def run_load(args: argparse.Namespace, port: int, usernames: list[str], fill: di
         time.sleep(min(0.2, max(0.0, plan.deadline - time.monotonic())))
     cpu = meter.summary()
     cpu_shares = meter_shares(meter)
+    paced_cpu, paced_shares = "", {}
+    if args.rate:
+        time.sleep(max(0.0, plan.paced_start - time.monotonic()))
+        paced_meter = CpuMeter(machine)
+        while time.monotonic() < plan.paced_end:
+            machine.check_alive()
+            time.sleep(min(0.2, max(0.0, plan.paced_end - time.monotonic())))
+        paced_cpu, paced_shares = paced_meter.summary(), meter_shares(paced_meter)
     after = CpuMeter(machine)  # the last journeys, the clerks' backlog, the fan-out: until conclusion
     while any(t.is_alive() for t in citizens):
         machine.check_alive()
@@ -523,6 +580,11 @@ def run_load(args: argparse.Namespace, port: int, usernames: list[str], fill: di
         cpu=cpu,
         cpu_seconds=cpu_shares,
         after_window=after,
+        rate=args.rate,
+        paced_start=plan.paced_start,
+        paced_end=plan.paced_end,
+        paced_cpu=paced_cpu,
+        paced_cpu_seconds=paced_shares,
     )
 
 
@@ -691,7 +753,109 @@ def verdict(met: bool) -> str:
     return "met" if met else "MISSED"
 
 
-def report(args, load: LoadFigures, ledger: Ledger, bare: BareFigures, recon: Reconciliation, cpu: dict) -> bool:
+def issue19_rows(
+    args, load: LoadFigures, ledger: Ledger, bare: BareFigures, bare_split: CpuSplit | None, journey_requests: int
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]], list[bool]]:
+    """Issue 19: CPU per journey, engine side apart from the harness; the journey floor on the engine side;
+    the targets. Returns (figure rows, target rows, verdicts)."""
+    cores = os.cpu_count() or 1
+    journeys = len([s for s in load.in_window("submit") if s.status == 201])
+    rows: list[tuple[str, str, str]] = []
+    targets: list[tuple[str, str, str]] = []
+    verdicts: list[bool] = []
+    web_ms = load.cpu_seconds.get("web", 0.0) * 1000 / journeys if journeys else float("inf")
+    if journeys:
+        split = CpuSplit.of(load.cpu_seconds)
+        rows.append(
+            (
+                "CPU/journey",
+                f"{split.engine_seconds * 1000 / journeys:6.1f} ms",
+                split.per_unit(journeys)
+                + f"; {journeys} journeys in the window"
+                + (" (the clerks' view and accept included)" if args.accept == "during" else ""),
+            )
+        )
+    floor_rate = 0.0
+    if bare_split is not None and bare.requests:
+        served = len([s for s in bare.recorder.of("bare") if s.status == 201]) or 1
+        bare_ms = bare_split.engine_seconds * 1000 / served
+        floor_rate = cores * 1000 / (bare_ms * journey_requests)
+        rows += [
+            ("bare CPU/request", f"{bare_ms:6.1f} ms", bare_split.per_unit(served)),
+            (
+                "engine-side journey floor/s",
+                f"{floor_rate:8.1f}",
+                f"{cores} core(s) / ({journey_requests} requests x {bare_ms:.1f} ms of engine-side CPU per bare "
+                "request): the journey floor with the harness (generator, data hub, departments) left out",
+            ),
+        ]
+    web_met = web_ms <= TARGET_WEB_MS
+    verdicts.append(web_met)
+    targets.append(
+        (
+            "target web CPU/journey",
+            f"{web_ms:6.1f} ms" if journeys else "n/a",
+            f"web CPU in the window / citizen journeys; target <= {TARGET_WEB_MS:.0f} ms: {verdict(web_met)}",
+        )
+    )
+    if load.rate:
+        paced = [s for s in load.in_paced_window("submit") if s.status == 201]
+        all_paced = [s for kind in KINDS for s in load.in_paced_window(kind) if kind not in ("login", "upload", "bare")]
+        errors = len([s for s in all_paced if s.error])
+        span = load.paced_end - load.paced_start
+        p99 = percentile([s.seconds for s in paced], 0.99) if paced else float("inf")
+        paced_met = p99 < TARGET_P99 and errors == 0 and load.rate >= TARGET_OFFERED
+        verdicts.append(paced_met)
+        rows += [
+            (
+                "paced window",
+                f"{load.rate:6.1f}/s",
+                f"offered for {span:.0f} s; {len(paced) / span:.1f} submissions/s achieved, {errors} error(s); "
+                + latency(paced),
+            ),
+            ("paced window CPU", "", load.paced_cpu),
+        ]
+        if paced:
+            paced_split = CpuSplit.of(load.paced_cpu_seconds)
+            rows.append(("CPU/journey (paced)", "", paced_split.per_unit(len(paced))))
+        targets.append(
+            (
+                f"target p99 at {TARGET_OFFERED:.0f}/s",
+                f"{p99 * 1000:6.1f} ms" if paced else "n/a",
+                f"offered {load.rate:.1f}/s, {errors} error(s); target p99 < {TARGET_P99 * 1000:.0f} ms with 0 "
+                f"errors at >= {TARGET_OFFERED:.0f}/s offered: {verdict(paced_met)}",
+            )
+        )
+    else:
+        targets.append(
+            (f"target p99 at {TARGET_OFFERED:.0f}/s", "n/a", f"no paced window (--rate {TARGET_OFFERED:.0f})")
+        )
+    if floor_rate:
+        share = load.submissions_per_second / floor_rate
+        share_met = share >= TARGET_FLOOR_SHARE
+        verdicts.append(share_met)
+        targets.append(
+            (
+                "target sustained rate",
+                f"{share:8.2f}",
+                f"x engine-side journey floor ({load.submissions_per_second:.1f} / {floor_rate:.1f}/s); "
+                f"target >= {TARGET_FLOOR_SHARE:.2f} x: {verdict(share_met)}",
+            )
+        )
+    verdicts.append(ledger.lost == 0)
+    targets.append(("target cases lost", f"{ledger.lost:8d}", f"target 0: {verdict(ledger.lost == 0)}"))
+    return rows, targets, verdicts
+
+
+def report(
+    args,
+    load: LoadFigures,
+    ledger: Ledger,
+    bare: BareFigures,
+    recon: Reconciliation,
+    cpu: dict,
+    bare_split: CpuSplit | None = None,
+) -> bool:
     submissions = load.submissions_per_second
     submit_samples = [s for s in load.in_window("submit") if s.status == 201]
     p99 = percentile([s.seconds for s in submit_samples], 0.99) if submit_samples else float("inf")
@@ -699,6 +863,7 @@ def report(args, load: LoadFigures, ledger: Ledger, bare: BareFigures, recon: Re
     all_requests = [s for s in load.recorder.samples if load.window_start <= s.started < load.window_end]
     ratio = submissions / bare.per_second if bare.per_second else 0.0
     journey_requests = args.reads + 4  # notice read(s), draft, patch, attach, submit
+    rows19, targets19, verdicts19 = issue19_rows(args, load, ledger, bare, bare_split, journey_requests)
     print()
     print(
         f"load benchmark: {load.users} citizens, {args.duration:.0f} s, {args.reads} notice read(s) per submission, "
@@ -754,12 +919,14 @@ def report(args, load: LoadFigures, ledger: Ledger, bare: BareFigures, recon: Re
         ("CPU ms per submission", "", per_submission(load)),
         ("after the window", "", cpu["conclude"]),
         ("bare phase", "", cpu["bare"]),
+        *rows19,
+        *targets19,
     ]
     print_rows(rows)
     met = rate_met and p99_met
     print(
         f"result: submissions/s {verdict(rate_met)}, p99 {verdict(p99_met)}; cases lost {ledger.lost}; "
-        f"bare {bare.per_second:.1f} req/s"
+        f"bare {bare.per_second:.1f} req/s; #19 targets: {sum(verdicts19)} of {len(targets19)} met"
     )
     return met
 
@@ -826,9 +993,10 @@ def run(args: argparse.Namespace) -> int:
         bare_web = start_web(machine, bare_port, workers=args.web_workers, app="bench.bare_wsgi", name="bare-web")
         bare_cpu = CpuMeter(machine)
         bare = run_bare(load.users, bare_port, max(args.bare_requests, ledger.acknowledged), targets.database_url)
+        bare_split = CpuSplit.of(bare_cpu.used())
         cpu["bare"] = bare_cpu.summary()
         machine.stop([bare_web])
-        met = report(args, load, ledger, bare, recon, cpu)
+        met = report(args, load, ledger, bare, recon, cpu, bare_split)
         completed = True
         if ledger.lost or ledger.concluded != ledger.acknowledged:
             print("load_bench: cases lost or not concluded", file=sys.stderr)

@@ -29,7 +29,16 @@ FIGURES = [
     r"bare\s+p50\s+\d+\.\d ms\s+p99\s+\d+\.\d ms",
     r"ratio\s+\d+\.\d\d",
     r"load window\s+CPU s in .*web \d+\.\d.*bench \d+\.\d",
-    r"result: submissions/s (met|MISSED), p99 (met|MISSED); cases lost 0",
+    r"result: submissions/s (met|MISSED), p99 (met|MISSED); cases lost 0; .*#19 targets: \d of 4 met",
+    # issue 19: CPU per journey, engine side apart from the harness; the journey floor on the engine side; targets
+    r"CPU/journey\s+\d+\.\d ms\s+engine side \d+\.\d ms \(.*\bweb \d+\.\d.*\); harness \d+\.\d ms \(.*bench",
+    r"bare CPU/request\s+\d+\.\d ms\s+engine side \d+\.\d ms \(.*bare-web \d+\.\d.*\); harness",
+    r"engine-side journey floor/s\s+\d+\.\d\s+\d+ core\(s\) / \(5 requests x \d+\.\d ms",
+    r"paced window\s+1\.0/s\s+offered for 4 s; \d+\.\d submissions/s achieved, 0 error\(s\)",
+    r"target web CPU/journey\s+\d+\.\d ms\s+web CPU in the window / citizen journeys; target <= 40 ms: (met|MISSED)",
+    r"target p99 at 50/s\s+\d+\.\d ms\s+offered 1\.0/s, 0 error\(s\); .*: MISSED",  # 1/s is not the 50 offered
+    r"target sustained rate\s+\d+\.\d\d\s+x engine-side journey floor .*target >= 0\.50 x: (met|MISSED)",
+    r"target cases lost\s+0\s+target 0: met",
 ]
 
 
@@ -38,11 +47,18 @@ def test_load_bench_small_run(private_redis):
     command = ["bench/load_bench.py", "--users", "2", "--duration", "6", "--warmup", "1"]
     command += ["--clerks", "1", "--web-workers", "2", "--workers", "1", "--concurrency", "4"]
     command += ["--db-name", db_name, "--redis-db", "1", "--timeout", "60", "--bare-requests", "200"]
+    command += ["--rate", "1", "--rate-duration", "4"]
     started = time.monotonic()
-    stdout, output = run_bench(command, timeout=170, broker_url=private_redis.url(0))
+    stdout, output = run_bench(command, timeout=190, broker_url=private_redis.url(0))
     for figure in FIGURES:
         assert re.search(figure, stdout), f"missing {figure!r} in:\n{output}"
     submitted = int(re.search(r"cases submitted\s+(\d+)", stdout).group(1))
     concluded = int(re.search(r"cases concluded\s+(\d+)", stdout).group(1))
     assert submitted >= 1 and concluded == submitted, output
-    assert time.monotonic() - started < 180
+    for row in ("CPU/journey", "bare CPU/request"):
+        found = re.search(re.escape(row) + r"\s+[\d.]+ ms\s+engine side (\d+\.\d) ms .*; harness (\d+\.\d) ms", stdout)
+        engine_side, harness = float(found.group(1)), float(found.group(2))
+        assert 0 < engine_side < 10000 and 0 < harness < 10000, (row, output)
+    web = float(re.search(r"target web CPU/journey\s+(\d+\.\d) ms", stdout).group(1))
+    assert 0 < web < 10000, output
+    assert time.monotonic() - started < 200
