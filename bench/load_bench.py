@@ -98,6 +98,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 MOTHERS_PER_3000 = 18  # insured, married, honest mothers of a newborn per 3,000 generated persons (21 seen)
 HUB_SEED = 20261128
 PACED_GAP = 3.0  # seconds between the closed-loop window and the paced one
+PACED_KEPT_UP = 0.95  # the paced window counts as served at this share of the offered rate
 KINDS = ["login", "upload", "notice", "draft", "patch", "attach", "submit", "clerk_view", "accept", "bare"]
 
 
@@ -282,6 +283,7 @@ class Plan:
     paced_start: float = 0.0
     paced_end: float = 0.0
     slots: int = 0  # journeys handed out in the paced window
+    lags: list[float] = field(default_factory=list)  # seconds each paced journey started after its slot
     slot_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_start(self) -> float | None:
@@ -311,6 +313,8 @@ def citizen(plan: Plan, username: str, recorder: Recorder, ready: threading.Barr
     go.wait()
     while (start := plan.next_start()) is not None:
         time.sleep(max(0.0, start - time.monotonic()))
+        if plan.rate and start >= plan.paced_start:
+            plan.lags.append(time.monotonic() - start)  # every citizen was busy: the schedule slips
         try:
             notice = None
             for _ in range(plan.reads):
@@ -487,6 +491,7 @@ class LoadFigures:
     paced_end: float = 0.0
     paced_cpu: str = ""
     paced_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    lags: list[float] = field(default_factory=list)  # of the paced journeys' starts behind their slots
 
     def in_paced_window(self, kind: str) -> list[Sample]:
         """Requests sent in the paced window, however late their answer came."""
@@ -585,6 +590,7 @@ def run_load(args: argparse.Namespace, port: int, usernames: list[str], fill: di
         paced_end=plan.paced_end,
         paced_cpu=paced_cpu,
         paced_cpu_seconds=paced_shares,
+        lags=list(plan.lags),
     )
 
 
@@ -804,14 +810,22 @@ def issue19_rows(
         errors = len([s for s in all_paced if s.error])
         span = load.paced_end - load.paced_start
         p99 = percentile([s.seconds for s in paced], 0.99) if paced else float("inf")
-        paced_met = p99 < TARGET_P99 and errors == 0 and load.rate >= TARGET_OFFERED
+        achieved = len(paced) / span
+        kept_up = achieved >= PACED_KEPT_UP * load.rate  # else the offered load was not served: the p99 says little
+        paced_met = p99 < TARGET_P99 and errors == 0 and load.rate >= TARGET_OFFERED and kept_up
+        late = (
+            f"; journeys started behind schedule p50 {percentile(load.lags, 0.5):.2f} s, max {max(load.lags):.2f} s"
+            if load.lags
+            else ""
+        )
         verdicts.append(paced_met)
         rows += [
             (
                 "paced window",
                 f"{load.rate:6.1f}/s",
-                f"offered for {span:.0f} s; {len(paced) / span:.1f} submissions/s achieved, {errors} error(s); "
-                + latency(paced),
+                f"offered for {span:.0f} s; {achieved:.1f} submissions/s achieved, {errors} error(s); "
+                + latency(paced)
+                + late,
             ),
             ("paced window CPU", "", load.paced_cpu),
         ]
@@ -822,8 +836,9 @@ def issue19_rows(
             (
                 f"target p99 at {TARGET_OFFERED:.0f}/s",
                 f"{p99 * 1000:6.1f} ms" if paced else "n/a",
-                f"offered {load.rate:.1f}/s, {errors} error(s); target p99 < {TARGET_P99 * 1000:.0f} ms with 0 "
-                f"errors at >= {TARGET_OFFERED:.0f}/s offered: {verdict(paced_met)}",
+                f"offered {load.rate:.1f}/s, achieved {achieved:.1f}/s, {errors} error(s); target p99 < "
+                f"{TARGET_P99 * 1000:.0f} ms with 0 errors at >= {TARGET_OFFERED:.0f}/s offered and served "
+                f"(achieved >= {PACED_KEPT_UP:.0%} of offered): {verdict(paced_met)}",
             )
         )
     else:
