@@ -485,13 +485,14 @@ class SqlCounts:
 class SqlCounter:
     """Counts the SQL the engine's processes run on the bench database.
 
-    Transactions always come from ``pg_stat_database`` (xact_commit + xact_rollback deltas).
-    Statements: with a readable server log, ``log_statement = 'all'`` is set on the bench
+    ``pg_stat_database`` gives the bench database's transactions (xact_commit + xact_rollback deltas,
+    the benchmark's own polling included). With a readable server log, ``log_statement = 'all'`` is set on the bench
     database only (``ALTER DATABASE``; the benchmark's own connections turn it off for their
     session) and the log lines of that database are counted, per backend: statements other than
     BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE, and transactions (a BEGIN … COMMIT block, or a
-    statement outside one). Else through pg_stat_statements when the server preloads it (the
-    benchmark's own polling then counts too); else not counted (n/a)."""
+    statement outside one) of the engine's connections alone. Else statements through
+    pg_stat_statements when the server preloads it (the benchmark's own polling then counts too) and
+    transactions from pg_stat_database; else statements are not counted (n/a)."""
 
     def __init__(self, targets: "Targets", log_option: str | None) -> None:
         self.targets = targets
