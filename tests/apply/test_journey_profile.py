@@ -1,7 +1,8 @@
 """Web CPU and SQL statements per step of the load benchmark's citizen journey (docs/load.md),
 in-process: the Django test client, the requests of bench/load_bench.py, a live data hub in
-its own process (so the thread CPU measured here is the web side's only). With a dump the
-CPU figures include cProfile's own overhead: take them from a run without.
+its own process (so the process CPU measured here, prefill's pool threads included, is the
+web side's only). With a dump the CPU figures include cProfile's own overhead: take them
+from a run without.
 
 Not part of the suite: runs with ``JOURNEY_PROFILE=<journeys>`` (e.g. 200), on PostgreSQL under
 the benchmark lock; ``JOURNEY_PROFILE_DUMP=<dir>`` writes one cProfile file per step::
@@ -49,13 +50,13 @@ class Meter:
         profile = self.profiles.get(step)
         connection.queries_log.clear()  # a bounded log: a full one would hide the count
         with CaptureQueriesContext(connection) as captured:
-            start = time.thread_time()
+            start = time.process_time()
             if profile:
                 profile.enable()
             answer = call(*args, **kwargs)
             if profile:
                 profile.disable()
-            self.cpu[step] += time.thread_time() - start
+            self.cpu[step] += time.process_time() - start
         self.queries[step] += len(captured.captured_queries)
         return answer
 
