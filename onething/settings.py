@@ -181,7 +181,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
 
-# --- Cache: the sign-up throttle's counters (onething/accounts/throttling.py) ----------
+# --- Cache: the sign-up throttle's counters (onething/accounts/throttling.py), sessions --------
 # Redis when CACHE_URL (or else the Celery broker) is Redis, so that every web process shares
 # the counts; otherwise each process counts in its own memory (`make run` has one web process).
 CACHE_URL = os.environ.get(
@@ -197,6 +197,14 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "onething"}}
+# Sessions: read from the shared cache, written through to the database (one SQL statement
+# less on every authenticated request). Only with a shared cache: a per-process one would
+# keep a session another process ended (log-out) alive in this one.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL.startswith(("redis://", "rediss://"))
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- Auth ------------------------------------------------------------------------
 # Every place that sets a password (sign-up, the admin's forms, Django's password change) runs

@@ -306,13 +306,14 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
             locked = Draft.objects.select_for_update().get(pk=draft.pk)
             if locked.case_id:
                 return locked.case
+            materials = _case_materials(draft)
             case = transitions.case_submit(
                 number=number,
                 applicant=draft.applicant,
                 version=draft.version,
                 answers=draft.answers,
                 data=clean,
-                materials=_case_materials(draft),
+                materials=materials,
                 channel=channel,
                 idempotency_key=str(draft.idempotency_key),
                 field_count=len(form.fields),
@@ -332,6 +333,11 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
     except IntegrityError:
         # a concurrent submit of the same draft won the race: return its case
         return Case.objects.get(applicant=draft.applicant, idempotency_key=str(draft.idempotency_key))
+    # the material lines just written, in the order written, are what case.materials.all()
+    # gives the caller (the answer's serializer) without reading them back
+    written = CaseMaterial.objects.filter(case=case)
+    written._result_cache, written._prefetch_done = list(materials), True
+    case._prefetched_objects_cache = {"materials": written}
     return case
 
 

@@ -31,7 +31,10 @@ pytestmark = pytest.mark.django_db
 # statements per call (see the module docstring); DRAFT includes the look-up of an open
 # draft to resume and the count of open drafts against DRAFT_QUOTA, SUBMIT the delivery
 # choice recorded from the form and its audit event
-NOTICE, DRAFT, PATCH, ATTACH, SUBMIT, CLERK_VIEW, ACCEPT = 1, 6, 4, 5, 22, 7, 32
+NOTICE, DRAFT, PATCH, ATTACH, SUBMIT, CLERK_VIEW, ACCEPT = 1, 6, 4, 5, 21, 7, 32
+# with sessions read from a shared cache (settings.SESSION_ENGINE, Redis) the session row is
+# not read: one statement less on every authenticated call but the notice read
+CACHED_SESSION = 1
 
 
 def json_post(client, url, body):
@@ -91,13 +94,17 @@ def test_statements_per_call_of_the_journey(
     # working-day calendar (kept WORKDAYS_CACHE_SECONDS)
     settings.WORKDAYS_CACHE_SECONDS = 3600
     add_working_days(start=timezone.localdate(), days=1)
+    saved = CACHED_SESSION if settings.SESSION_ENGINE.endswith("cached_db") else 0
+    draft_, patch_, attach_, submit_, clerk_view_, accept_ = (
+        n - saved for n in (DRAFT, PATCH, ATTACH, SUBMIT, CLERK_VIEW, ACCEPT)
+    )
     client.force_login(mother)
     assert client.get(f"/api/bundles/child-birth/notice/?{QUERY}").status_code == 200
 
     with django_assert_max_num_queries(NOTICE):
         notice = client.get(f"/api/bundles/child-birth/notice/?{QUERY}")
     assert notice.status_code == 200
-    with django_assert_max_num_queries(DRAFT):
+    with django_assert_max_num_queries(draft_):
         draft = json_post(client, "/api/drafts/", {"bundle": "child-birth", "answers": ANSWERS})
     assert draft.status_code == 201
     draft_id, mine = draft.json()["id"], upload(client)
@@ -108,14 +115,14 @@ def test_statements_per_call_of_the_journey(
         ).fields
         if f.key not in draft.json()["data"]
     }
-    with django_assert_max_num_queries(PATCH):
+    with django_assert_max_num_queries(patch_):
         patched = client.patch(f"/api/drafts/{draft_id}/", {"data": fill}, content_type="application/json")
     assert patched.status_code == 200 and patched.json()["problems"] == []
     lines = [{"key": key, "upload": mine} for key in to_bring(draft_id)]
-    with django_assert_max_num_queries(ATTACH):
+    with django_assert_max_num_queries(attach_):
         attached = json_post(client, f"/api/drafts/{draft_id}/materials/", lines)
     assert attached.status_code == 200
-    with django_assert_max_num_queries(SUBMIT):
+    with django_assert_max_num_queries(submit_):
         submitted = client.post(f"/api/drafts/{draft_id}/submit/")
     assert submitted.status_code == 201, submitted.content
     number = submitted.json()["number"]
@@ -124,7 +131,7 @@ def test_statements_per_call_of_the_journey(
     centre = responsible_centre(bundle=Bundle.objects.get(code="child-birth"))
     clerk = get_user_model().objects.get(pk=Clerk.objects.filter(centre=centre).values("user")[:1])
     client.force_login(clerk)
-    with django_assert_max_num_queries(CLERK_VIEW):
+    with django_assert_max_num_queries(clerk_view_):
         detail = client.get(f"/api/intake/cases/{number}/")
     assert detail.status_code == 200
     checklist = {
@@ -134,7 +141,7 @@ def test_statements_per_call_of_the_journey(
     for requirement in detail.json()["requirements"]:
         if requirement["required"] and requirement["key"] not in checklist:
             checklist[requirement["key"]] = {"outcome": "original_sighted"}
-    with django_assert_max_num_queries(ACCEPT):
+    with django_assert_max_num_queries(accept_):
         accepted = json_post(client, f"/api/intake/cases/{number}/accept/", {"checklist": checklist})
     assert accepted.status_code == 200, accepted.content
     assert Case.objects.get(number=number).state == Case.State.PROCESSING

@@ -14,12 +14,15 @@ a bundle, an item or a party.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from onething.catalog.definition.parties import Party, subject
+from onething.identity.datahub import datahub_client
 from services.datahub.ids import is_valid_credit_code, is_valid_id_number, normalize
 
 if TYPE_CHECKING:
@@ -79,6 +82,11 @@ class PrefillContext:
     record, a holder's e-licences) is fetched from the hub once; use the ``person``,
     ``enterprise`` and ``elicences`` helpers, which go through it. ``found`` accumulates
     the results of the plugins that already ran.
+
+    ``parallel``: a plugin about to read several records one by one may ``prefetch`` them,
+    fetched then at the same time (each thread with its own hub client). What it read is
+    what it would have read without: a record enters ``cache`` (and a hub error is raised)
+    only when the plugin asks for it.
     """
 
     applicant: User | None
@@ -87,6 +95,8 @@ class PrefillContext:
     client: DatahubClient
     cache: dict[Any, Any] = field(default_factory=dict)
     found: PrefillResult = field(default_factory=PrefillResult)
+    parallel: bool = False
+    prefetched: dict[tuple, tuple[Any, BaseException | None]] = field(default_factory=dict)
 
     # -- what earlier plugins found ------------------------------------------------------
 
@@ -146,29 +156,91 @@ class PrefillContext:
 
     def person(self, id_number: str | None) -> dict | None:
         """The natural-person record, or None (unknown, or not a valid ID number)."""
-        id_number = normalize(id_number)
-        if not id_number or not is_valid_id_number(id_number):
-            return None
-        return self._cached(("person", id_number), lambda: self.client.get_person(id_number))
+        key = lookup_key("person", id_number)
+        return None if key is None else self._cached(key, lambda: self.client.get_person(key[1]))
 
     def enterprise(self, credit_code: str | None) -> dict | None:
         """The legal-entity record, or None (unknown, or not a valid credit code)."""
-        credit_code = normalize(credit_code)
-        if not credit_code or not is_valid_credit_code(credit_code):
-            return None
-        return self._cached(("enterprise", credit_code), lambda: self.client.get_enterprise(credit_code))
+        key = lookup_key("enterprise", credit_code)
+        return None if key is None else self._cached(key, lambda: self.client.get_enterprise(key[1]))
 
     def elicences(self, holder: str | None) -> list[dict]:
         """All e-licences of a holder (any type, valid or not); one hub call per holder and run."""
-        holder = normalize(holder)
-        if not holder or not (is_valid_id_number(holder) or is_valid_credit_code(holder)):
-            return []
-        return self._cached(("elicences", holder), lambda: self.client.list_elicences(holder))
+        key = lookup_key("elicences", holder)
+        return [] if key is None else self._cached(key, lambda: self.client.list_elicences(key[1]))
+
+    def prefetch(self, lookups: Iterable[tuple[str, str | None]]) -> None:
+        """Fetch at the same time the records ``lookups`` name (``("person", id_number)``,
+        ``("enterprise", credit_code)``, ``("elicences", holder)``) that the caller reads
+        next, one by one, through the helpers above. Only with ``parallel`` and two or more
+        to fetch; a hub error is kept and raised when the record is read."""
+        wanted = []
+        for kind, identifier in lookups:
+            key = lookup_key(kind, identifier)
+            if key is not None and key not in self.cache and key not in self.prefetched and key not in wanted:
+                wanted.append(key)
+        if not self.parallel or len(wanted) < 2:
+            return
+        futures = [(key, _pool().submit(_fetch, key)) for key in wanted]
+        for key, future in futures:
+            try:
+                self.prefetched[key] = (future.result(), None)
+            except Exception as exc:  # raised again where the plugin reads it
+                self.prefetched[key] = (None, exc)
 
     def _cached(self, key: tuple, fetch: Callable[[], Any]) -> Any:
         if key not in self.cache:
-            self.cache[key] = fetch()  # a hub error propagates and caches nothing
+            if key in self.prefetched:
+                value, error = self.prefetched.pop(key)
+                if error is not None:
+                    raise error  # caches nothing, as below
+                self.cache[key] = value
+            else:
+                self.cache[key] = fetch()  # a hub error propagates and caches nothing
         return self.cache[key]
+
+
+def lookup_key(kind: str, identifier: str | None) -> tuple[str, str] | None:
+    """``(kind, normalised identifier)``, or None when the identifier is not one the hub
+    could know for that kind (a person: an ID number; an enterprise: a credit code;
+    e-licences: either)."""
+    identifier = normalize(identifier)
+    if not identifier:
+        return None
+    person, enterprise = kind in {"person", "elicences"}, kind in {"enterprise", "elicences"}
+    if (person and is_valid_id_number(identifier)) or (enterprise and is_valid_credit_code(identifier)):
+        return kind, identifier
+    return None
+
+
+PREFETCH_THREADS = 4
+_executor: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="prefill")
+    return _executor
+
+
+def _fetch(key: tuple[str, str]) -> Any:
+    """One hub read in a pool thread, with that thread's client (identity.datahub)."""
+    kind, identifier = key
+    client = datahub_client()
+    if kind == "person":
+        return client.get_person(identifier)
+    if kind == "enterprise":
+        return client.get_enterprise(identifier)
+    return client.list_elicences(identifier)
+
+
+def _forget_pool_after_fork() -> None:
+    global _executor
+    _executor = None  # the parent's threads do not exist in a forked worker
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 class PrefillPlugin:

@@ -101,12 +101,19 @@ def _household(record: dict) -> list[Found]:
     return [Found("", {"number": number, "address": record.get("address")}, SOURCE_PERSON)] if number else []
 
 
+# relation -> the ID numbers of the people it names in a citizen's person record
+RELATED_PEOPLE: dict[str, Callable[[dict], list[str | None]]] = {
+    "spouse": lambda record: [record.get("spouse_id_number")],
+    "children": lambda record: list(record.get("children") or []),
+    "parents": lambda record: list(record.get("parents") or []),
+}
+
 # relation -> the people (or household) it gives, from a citizen applicant's person record
 PERSON_RELATIONS: dict[str, Callable[[PrefillContext, dict], list[Found]]] = {
     "self": lambda ctx, record: [Found(record["id_number"], record, SOURCE_PERSON)],
-    "spouse": lambda ctx, record: _people(ctx, [record.get("spouse_id_number")]),
-    "children": lambda ctx, record: _people(ctx, list(record.get("children") or [])),
-    "parents": lambda ctx, record: _people(ctx, list(record.get("parents") or [])),
+    "spouse": lambda ctx, record: _people(ctx, RELATED_PEOPLE["spouse"](record)),
+    "children": lambda ctx, record: _people(ctx, RELATED_PEOPLE["children"](record)),
+    "parents": lambda ctx, record: _people(ctx, RELATED_PEOPLE["parents"](record)),
     "household": lambda ctx, record: _household(record),
 }
 
@@ -156,6 +163,14 @@ class NaturalPersonPrefill(PrefillPlugin):
             return result
         record = ctx.person(ctx.applicant_id)
         if record is not None:
+            # the relatives fill_parties reads one by one, fetched at once
+            ctx.prefetch(
+                ("person", id_number)
+                for party in parties
+                for name in party.relations
+                if name in RELATED_PEOPLE
+                for id_number in RELATED_PEOPLE[name](record)
+            )
             fill_parties(ctx, result, parties, record, PERSON_RELATIONS)
         return result
 
@@ -199,10 +214,18 @@ class ElicencePrefill(PrefillPlugin):
 
     def prefill(self, ctx: PrefillContext) -> PrefillResult:
         result = PrefillResult()
+        holders, first = {}, set()
+        for material in ctx.materials:
+            if material.elicence_type and material.key not in first:
+                first.add(material.key)  # the loop below reads a later line only if this one found nothing
+                holders[id(material)] = resolve_holder(
+                    holder=material.holder, applicant_id=ctx.applicant_id, values=ctx.values, identities=ctx.identities
+                )
+        ctx.prefetch(("elicences", holder) for holder in holders.values() if holder)
         for material in ctx.materials:
             if not material.elicence_type or material.key in result.materials:
                 continue
-            holder = resolve_holder(
+            holder = holders.get(id(material)) or resolve_holder(
                 holder=material.holder, applicant_id=ctx.applicant_id, values=ctx.values, identities=ctx.identities
             )
             if not holder:

@@ -67,7 +67,9 @@ def run_prefill(
     """
     own_client = client is None
     hub = datahub_client() if client is None else client
-    ctx = PrefillContext(applicant=applicant, form=form, materials=list(materials), client=hub)
+    # records a plugin reads several of are fetched at once, each pool thread with its own
+    # client: only with this thread's own client (a caller's client, a test's, is used alone)
+    ctx = PrefillContext(applicant=applicant, form=form, materials=list(materials), client=hub, parallel=own_client)
     outcome = PrefillOutcome()
     try:
         for plugin in registry if plugins is None else plugins:
