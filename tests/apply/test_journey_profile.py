@@ -26,6 +26,7 @@ from django.test.utils import CaptureQueriesContext
 from onething.catalog.models import Bundle
 from onething.intake.models import Clerk
 from onething.intake.selectors import responsible_centre
+from tests.apply.test_load_path import acceptance_checklist
 
 JOURNEYS = int(os.environ.get("JOURNEY_PROFILE", "0"))
 DUMP = os.environ.get("JOURNEY_PROFILE_DUMP", "")
@@ -99,13 +100,7 @@ def test_profile_journey(client, demo_bundles, datahub_settings, mother):
         assert submitted.status_code == 201, submitted.content
         number = submitted.json()["number"]
         detail = meter("clerk_view", clerk.get, f"/api/intake/cases/{number}/")
-        checklist = {
-            m["key"]: {"outcome": "uploaded" if m["source"] == "upload" else m["source"]}
-            for m in detail.json()["materials"]
-        }
-        for requirement in detail.json()["requirements"]:
-            if requirement["required"] and requirement["key"] not in checklist:
-                checklist[requirement["key"]] = {"outcome": "original_sighted"}
+        checklist = acceptance_checklist(detail.json())
         accepted = meter("accept", clerk.post, f"/api/intake/cases/{number}/accept/", {"checklist": checklist}, **json)
         assert accepted.status_code == 200, accepted.content
 

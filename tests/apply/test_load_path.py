@@ -134,17 +134,23 @@ def test_statements_per_call_of_the_journey(
     with django_assert_max_num_queries(clerk_view_):
         detail = client.get(f"/api/intake/cases/{number}/")
     assert detail.status_code == 200
-    checklist = {
-        m["key"]: {"outcome": "uploaded" if m["source"] == "upload" else m["source"]}
-        for m in detail.json()["materials"]
-    }
-    for requirement in detail.json()["requirements"]:
-        if requirement["required"] and requirement["key"] not in checklist:
-            checklist[requirement["key"]] = {"outcome": "original_sighted"}
+    checklist = acceptance_checklist(detail.json())
     with django_assert_max_num_queries(accept_):
         accepted = json_post(client, f"/api/intake/cases/{number}/accept/", {"checklist": checklist})
     assert accepted.status_code == 200, accepted.content
     assert Case.objects.get(number=number).state == Case.State.PROCESSING
+
+
+def acceptance_checklist(review: dict) -> dict:
+    """The clerk's checklist for a case review (the intake API's case detail): each material
+    as it came, and every other required one sighted as an original."""
+    checklist = {
+        m["key"]: {"outcome": "uploaded" if m["source"] == "upload" else m["source"]} for m in review["materials"]
+    }
+    for requirement in review["requirements"]:
+        if requirement["required"] and requirement["key"] not in checklist:
+            checklist[requirement["key"]] = {"outcome": "original_sighted"}
+    return checklist
 
 
 def test_shared_notice_is_per_version_and_situation(demo_bundles):
