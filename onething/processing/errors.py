@@ -1,7 +1,8 @@
 """Errors of dispatching to a department, by whether trying again can help; and what the
 workbench refuses."""
 
-from onething.common.errors import Conflict, NotAllowed
+from onething.common.errors import NotAllowed
+from onething.common.statemachine import TransitionNotAllowed
 
 
 class DispatchError(Exception):
@@ -27,15 +28,18 @@ class NotInWorkbench(NotAllowed):
     message_en = "this department decides in its own system; the workbench can only show the item case"
 
 
-class ItemCaseStateConflict(Conflict):
-    """The item case is not (or no longer) in a state that allows this (409 ``state_conflict``)."""
+class ItemCaseStateConflict(TransitionNotAllowed):
+    """The item case is not (or no longer) in a state that allows this: the state machine's
+    own refusal (409 ``state_conflict``), worded for the officer."""
 
-    code = "state_conflict"
-
-    def __init__(self, item_case):
+    def __init__(self, item_case, action: str = ""):
         display = item_case.get_state_display()
         super().__init__(
-            f"子件当前状态为“{display}”，不能进行此操作",
-            f"The item case is currently “{display}”; this action is not possible",
+            machine="processing.ItemCase.state",
+            transition=action,
+            current=item_case.state,
+            subject=str(item_case.pk),
+            message=f"子件当前状态为“{display}”，不能进行此操作",
+            message_en=f"The item case is currently “{display}”; this action is not possible",
         )
         self.item_case = item_case

@@ -617,7 +617,7 @@ def workbench_require(*, item_case: ItemCase, action: str) -> None:
     if not selectors.decides_in_workbench(department_id=item_case.department_id):
         raise NotInWorkbench()
     if item_case.state not in selectors.WORKBENCH_ACTIONS[action]:
-        raise ItemCaseStateConflict(item_case)
+        raise ItemCaseStateConflict(item_case, action)
 
 
 def _workbench_apply(*, item_case: ItemCase, action: str, status: DepartmentStatus, actor) -> ItemCase:
@@ -625,7 +625,7 @@ def _workbench_apply(*, item_case: ItemCase, action: str, status: DepartmentStat
     apply_status(item_case_id=item_case.pk, status=status, actor=actor, source="workbench")
     after = ItemCase.objects.select_related("case", "department").get(pk=item_case.pk)
     if after.state != status.state:  # someone (a callback, another officer) got there first
-        raise ItemCaseStateConflict(after)
+        raise ItemCaseStateConflict(after, action)
     return after
 
 

@@ -120,17 +120,7 @@ class Command(BaseCommand):
                 },
             )
             for officer in entry.get("officers", []):
-                user, created = get_user_model().objects.get_or_create(
-                    username=officer["username"],
-                    defaults={
-                        "role": "officer",
-                        "full_name": officer["full_name"],
-                        "email": f"{officer['username']}@demo.onething.example",
-                    },
-                )
-                if created:
-                    user.set_password(OFFICER_PASSWORD)
-                    user.save()
+                user = _staff_account(officer, role="officer", password=OFFICER_PASSWORD)
                 Officer.objects.update_or_create(user=user, defaults={"department": department})
 
     def _centres(self) -> None:
@@ -150,17 +140,7 @@ class Command(BaseCommand):
             )
             centre.bundles.set(Bundle.objects.filter(code__in=raw["bundles"]))
             for clerk in raw["clerks"]:
-                user, created = get_user_model().objects.get_or_create(
-                    username=clerk["username"],
-                    defaults={
-                        "role": "clerk",
-                        "full_name": clerk["full_name"],
-                        "email": f"{clerk['username']}@demo.onething.example",
-                    },
-                )
-                if created:
-                    user.set_password(CLERK_PASSWORD)
-                    user.save()
+                user = _staff_account(clerk, role="clerk", password=CLERK_PASSWORD)
                 Clerk.objects.update_or_create(user=user, defaults={"centre": centre})
 
     def _rename_legacy_admin(self) -> None:
@@ -207,3 +187,16 @@ class Command(BaseCommand):
                 self.stderr.write(f"  {problem}")
             raise CommandError(f"{path.name}: {len(invalid.problems)} problem(s)") from invalid
         self.stdout.write(f"{path.name}: {version.bundle.code} v{version.number} published")
+
+
+def _staff_account(entry: dict, *, role: str, password: str):
+    """A demo staff member's account (username, full name), created once with the demo
+    password; loading again leaves an existing account as it is."""
+    user, created = get_user_model().objects.get_or_create(
+        username=entry["username"],
+        defaults={"role": role, "full_name": entry["full_name"], "email": f"{entry['username']}@demo.onething.example"},
+    )
+    if created:
+        user.set_password(password)
+        user.save()
+    return user
