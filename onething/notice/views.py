@@ -3,9 +3,11 @@
 No login. Thin: parsing answers, picking templates; the notice comes from selectors.
 """
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from onething.catalog import selectors as catalog_selectors
 from onething.catalog.models import BundleVersion
@@ -76,6 +78,9 @@ def notice_page(request: HttpRequest, code: str) -> HttpResponse:
         "notice": notice,
         "answer_lines": presentation.answer_lines(compiled, notice.answers),
         "materials": materials,
+        # what the citizen must do comes first on the page, what the government holds after it
+        "materials_to_bring": [m for m in materials if m["line"].bring],
+        "materials_held": [m for m in materials if not m["line"].bring],
         "critical_path": presentation.item_names(compiled, notice.critical_path),
         "channels": [presentation.channel_label(c) for c in notice.channels],
         "query": request.GET.urlencode(),
@@ -96,3 +101,29 @@ def notice_pdf_download(request: HttpRequest, code: str) -> HttpResponse:
     response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="notice-{code}.pdf"'
     return response
+
+
+ELDERS_COOKIE = "elders"
+ELDERS_COOKIE_AGE = 365 * 24 * 3600
+
+
+@require_POST
+def elders_mode(request: HttpRequest) -> HttpResponse:
+    """Elders' mode (适老化) on or off, remembered in a cookie; back to the page it was asked on.
+
+    A plain form post from the header, so it works without JavaScript; the base template
+    puts ``class="elders"`` on <html> while the cookie says so."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        target = "/"
+    response = HttpResponseRedirect(target, status=303)
+    if request.POST.get("elders") == "on":
+        response.set_cookie(ELDERS_COOKIE, "1", max_age=ELDERS_COOKIE_AGE, samesite="Lax", httponly=True)
+    else:
+        response.delete_cookie(ELDERS_COOKIE, samesite="Lax")
+    return response
+
+
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    """无障碍声明: what was tested against WCAG 2.1 AA, the known gaps, how to report a problem."""
+    return render(request, "notice/accessibility.html")
