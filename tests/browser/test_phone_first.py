@@ -189,3 +189,24 @@ def test_notice_puts_what_to_do_first_and_stacks_tables_on_a_phone(browser, live
     assert label.strip('"') == "部门"
     assert page.locator(".notice-items thead").evaluate("t => t.getBoundingClientRect().height") <= 1
     context.close()
+
+
+def test_file_inputs_have_a_chinese_button_and_show_the_chosen_name(browser, live_server, demo_catalogue, tmp_path):
+    """site.js turns every file input into a large "选择文件" button with the file's name beside it."""
+    context = browser.new_context(locale="en-US", viewport=PHONE)  # an English browser: still Chinese
+    page = context.new_page()
+    base = live_server.url
+    log_in(page, base, "citizen")
+    start_draft(page, base)
+    picker = page.locator(".file-pick").first
+    assert picker.locator("button.file-button").inner_text() == "选择文件"
+    assert picker.locator(".file-name").inner_text() == "未选择文件"
+    box = picker.locator("button.file-button").bounding_box()
+    assert box["height"] >= MIN_TAP and box["width"] >= MIN_TAP
+    proof = tmp_path / "出生证明.pdf"
+    proof.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    with page.expect_file_chooser() as chooser:
+        picker.locator("button.file-button").click()
+    chooser.value.set_files(str(proof))
+    assert picker.locator(".file-name").inner_text() == "已选择：出生证明.pdf"
+    context.close()
