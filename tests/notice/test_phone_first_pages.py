@@ -73,3 +73,12 @@ def test_login_error_summary_counts_and_links_each_field(client):
     assert "共有 2 处需要修改" in html
     assert 'href="#id_identity"' in html and 'href="#id_password"' in html
     assert 'id="id_identity"' in html and 'id="id_password"' in html
+
+
+def test_the_new_page_words_have_english(client, published_sample):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get(NOTICE_URL).content.decode()
+    for words in ("Skip to main content", "Larger text", "Materials you need to provide", "Accessibility statement"):
+        assert words in html, words
+    html = client.post("/accounts/login/", {"identity": "", "password": ""}).content.decode()
+    assert "There are 2 problems to fix" in html
