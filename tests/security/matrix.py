@@ -78,6 +78,8 @@ MATRIX: dict[str, list[Probe]] = {
     "notice:bundle": P(EVERYONE, kwargs={"code": "child-birth"}),
     "notice:notice": P(EVERYONE, kwargs={"code": "child-birth"}, query=ANSWERS),
     "notice:notice-pdf": P(EVERYONE, kwargs={"code": "child-birth"}, query=ANSWERS),
+    "notice:elders": P(EVERYONE, method="POST", data={"elders": "on", "next": "/"}, why="a display preference"),
+    "notice:accessibility": P(EVERYONE),
     "api-bundle-list": P(EVERYONE),
     "api-bundle-detail": P(EVERYONE, kwargs={"code": "child-birth"}),
     "api-notice": P(EVERYONE, kwargs={"code": "child-birth"}, query=ANSWERS),
