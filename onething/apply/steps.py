@@ -19,7 +19,9 @@ from onething.apply.materials import MaterialDecision, draft_decisions
 from onething.apply.models import Draft
 from onething.apply.selectors import form_for
 
-MATERIALS = "materials"  # the key of the materials step (a definition's section may not take it: see ``_materials_key``)
+MATERIALS = (
+    "materials"  # the key of the materials step (a definition's section may not take it: see ``_materials_key``)
+)
 DELIVERY = "delivery"  # the engine's own last section: the materials step comes before it
 CHECK = "check"  # 核对信息: not a step of the form, the page after the last one
 

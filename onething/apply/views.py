@@ -351,6 +351,20 @@ def check_context(flow: DraftSteps, errors: dict) -> dict:
         }
         for key, error in errors.items()
     ]
+    # told once (一次性告知): the required materials still missing are listed too, though
+    # they do not stop submission (pre-review asks for them)
+    summary += [
+        {
+            "href": (_step_url(draft, materials_step.key, to_check=True) + f"#m-{d.key}") if materials_step else "",
+            "label": "还需上传",
+            "label_en": "Still to upload",
+            "message": d.line.name,
+            "message_en": d.line.name_en,
+            "step": materials_step.label if materials_step else "",
+            "material": True,
+        }
+        for d in flow.missing_materials
+    ]
     return {
         "draft": draft,
         "bundle": draft.version.bundle,

@@ -130,7 +130,8 @@ def test_check_answers_links_each_step_and_comes_back(client, demo_bundles, data
     assert "13900000000" in client.get(check_url(draft)).content.decode()
     # with a problem it stays on the step, still on the way back
     wrong = client.post(
-        step_url(draft, "applicant", **{"return": "check"}), {"action": "next", "applicant.mobile": "1", "return": "check"}
+        step_url(draft, "applicant", **{"return": "check"}),
+        {"action": "next", "applicant.mobile": "1", "return": "check"},
     )
     assert wrong.status_code == 200 and 'name="return" value="check"' in wrong.content.decode()
 
