@@ -222,7 +222,8 @@ def _step_context(flow: DraftSteps, step: Step, errors: dict, upload_errors: dic
                 "items": presentation.item_names(compiled, d.line.needed_by),
                 "pledge_text": PLEDGE_TEXT.format(name=d.name),
             }
-            for d in flow.decisions
+            # what the citizen must do first (upload, declare), then what the government holds
+            for d in sorted(flow.decisions, key=lambda d: d.held)
         ]
     else:
         context["rows"] = [
