@@ -1,5 +1,6 @@
 """The pages of 一表申请. The ``apply`` namespace also names the pages about submitted cases
-(``apply:my``, ``apply:case``: onething/tracking/urls.py); onething/urls.py composes it."""
+(``apply:my``, ``apply:case``, ``apply:submitted``: onething/tracking/urls.py);
+onething/urls.py composes it."""
 
 from django.urls import path
 
@@ -8,6 +9,8 @@ from onething.apply import upload_views, views
 urlpatterns = [
     path("bundles/<slug:code>/apply/", views.apply_start, name="start"),
     path("my/drafts/<uuid:draft_id>/", views.draft_page, name="draft"),
+    path("my/drafts/<uuid:draft_id>/steps/<str:step_key>/", views.draft_step, name="draft-step"),
+    path("my/drafts/<uuid:draft_id>/check/", views.draft_check, name="draft-check"),
     path("my/drafts/<uuid:draft_id>/delete/", views.draft_delete, name="draft-delete"),
     path("my/uploads/<int:pk>/", upload_views.upload_download, name="upload-download"),
 ]

@@ -9,4 +9,5 @@ from onething.tracking import views
 urlpatterns = [
     path("my/", views.my_applications, name="my"),
     path("my/cases/<str:number>/", views.case_page, name="case"),
+    path("my/cases/<str:number>/submitted/", views.case_submitted, name="submitted"),
 ]

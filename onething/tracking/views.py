@@ -16,6 +16,7 @@ from onething.intake.models import MaterialCheck
 from onething.intake.services import NotAllowed
 from onething.processing.models import ItemCase
 from onething.tracking import selectors, services
+from onething.tracking.confirmation import confirmation
 
 
 @login_required
@@ -40,6 +41,18 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
         if response:
             return response
     return render(request, "apply/case.html", selectors.case_context(case=case, errors=errors))
+
+
+@login_required
+@require_http_methods(["GET"])
+def case_submitted(request: HttpRequest, number: str) -> HttpResponse:
+    """申请已提交: the case number, the committed completion date, deferred materials and
+    their deadlines, how the citizen will be told; then the case page."""
+    try:
+        case = selectors.case_of(user=request.user, number=number)
+    except Case.DoesNotExist as missing:
+        raise Http404(_("没有这个办件")) from missing
+    return render(request, "apply/submitted.html", {"confirmation": confirmation(case=case), "case": case})
 
 
 def _case_action(request: HttpRequest, case: Case):

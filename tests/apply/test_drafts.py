@@ -22,22 +22,23 @@ def test_second_apply_on_the_page_resumes_the_open_draft(client, demo_bundles, d
     client.force_login(mother)
     first = client.get(f"/bundles/child-birth/apply/?{QUERY}")
     draft = Draft.objects.get()
-    assert first["Location"] == f"/my/drafts/{draft.pk}/"
+    assert first["Location"] == f"/my/drafts/{draft.pk}/steps/applicant/"  # the form's first step
     services.draft_save(draft=draft, raw_data={"applicant.mobile": "13916880001"})
     # pressed again, with another situation: the same draft, what was typed is kept
     again = client.get(f"/bundles/child-birth/apply/?{OTHER_QUERY}")
     assert again.status_code == 302 and again["Location"].startswith(f"/my/drafts/{draft.pk}/?")
     assert Draft.objects.count() == 1
-    page = client.get(again["Location"]).content.decode()
-    assert "已为您打开未完成的草稿" in page and 'id="restart-form"' in page and "13916880001" in page
+    page = client.get(again["Location"], follow=True).content.decode()  # on to the step to carry on at
+    assert "已为您打开未完成的草稿" in page and 'id="restart-form"' in page
+    assert "13916880001" in client.get(f"/my/drafts/{draft.pk}/steps/applicant/").content.decode()
     assert "married=false" in page  # start over uses the answers just given
     # start over: a new draft with the new answers, the old one gone
     restarted = client.post(f"/bundles/child-birth/apply/?{OTHER_QUERY}", {"replace": str(draft.pk)}, follow=False)
     fresh = Draft.objects.get()
     assert fresh.pk != draft.pk and fresh.answers["married"] is False
-    assert restarted["Location"] == f"/my/drafts/{fresh.pk}/"
+    assert restarted["Location"] == f"/my/drafts/{fresh.pk}/steps/applicant/"
     # an ordinary visit to the draft page does not say it was resumed
-    assert "已为您打开未完成的草稿" not in client.get(f"/my/drafts/{fresh.pk}/").content.decode()
+    assert "已为您打开未完成的草稿" not in client.get(f"/my/drafts/{fresh.pk}/", follow=True).content.decode()
 
 
 def test_starting_over_needs_ones_own_open_draft(client, demo_bundles, datahub_settings, mother, other_citizen):
@@ -54,7 +55,7 @@ def test_a_submitted_draft_is_not_resumed(client, demo_bundles, datahub_settings
     client.force_login(mother)
     response = client.get(f"/bundles/child-birth/apply/?{QUERY}")
     new = Draft.objects.get(case__isnull=True)
-    assert new.pk != draft.pk and response["Location"] == f"/my/drafts/{new.pk}/"
+    assert new.pk != draft.pk and response["Location"] == f"/my/drafts/{new.pk}/steps/applicant/"
 
 
 def test_second_post_to_the_api_returns_the_same_draft_with_200(client, demo_bundles, datahub_settings, mother):

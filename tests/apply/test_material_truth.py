@@ -24,6 +24,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from onething.apply import selectors, services
 from onething.apply.materials import HELD, draft_decisions
 from onething.apply.models import Draft
+from onething.apply.steps import MATERIALS
 from onething.apply.uploads import upload_create
 from onething.catalog import situations
 from onething.catalog.models import Bundle, BundleVersion
@@ -274,15 +275,13 @@ def test_the_form_offers_the_upload_when_the_hub_holds_nothing_for_the_holder(
 ):
     draft = services.draft_start(applicant=enterprise_user, version=startup_version(), raw_answers=STARTUP_ANSWERS)
     client.force_login(enterprise_user)
-    page = client.get(f"/my/drafts/{draft.pk}/")
+    materials_url = f"/my/drafts/{draft.pk}/steps/{MATERIALS}/"
+    page = client.get(materials_url)
     assert page.status_code == 200
     html = page.content.decode()
     row = html[html.index('data-material="agent-id-card"') :]
-    row = row[: row.index("</tr>")]
+    row = row[: row.index("</li>")]
     assert 'name="material__agent-id-card"' in row and "data-fallback" in row
-    posted = client.post(
-        f"/my/drafts/{draft.pk}/",
-        {"action": "save", "material__agent-id-card": BytesIO(PDF)},
-    )
+    posted = client.post(materials_url, {"action": "save", "material__agent-id-card": BytesIO(PDF)})
     assert posted.status_code in (200, 302)
     assert Draft.objects.get(pk=draft.pk).materials["agent-id-card"]["source"] == "upload"

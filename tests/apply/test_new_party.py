@@ -16,6 +16,7 @@ import pytest
 
 from onething.apply.models import Draft
 from onething.apply.prefill.base import SOURCE_ELICENCE, SOURCE_PERSON
+from onething.apply.steps import draft_steps
 from onething.catalog.definition.importer import import_definition
 from services.datahub import demo_identities as demo
 
@@ -28,13 +29,15 @@ def definition() -> dict:
     return json.loads(DEFINITION.read_text(encoding="utf-8"))
 
 
-def sections_of_page(html: str) -> list[tuple[str, list[str]]]:
-    """(heading, field keys) of each form section of a draft page, in order."""
+def sections_of_steps(client, draft, query: str = "") -> list[tuple[str, list[str]]]:
+    """(heading, field keys) of each step of the form that asks for data, in order, read
+    from the step pages (一表申请 as steps: one section per page)."""
     found = []
-    for block in html.split('<section class="form-step"')[1:]:
-        heading = re.search(r"<h2>\d+\. (.*?)</h2>", block)
-        if heading:
-            found.append((heading.group(1), re.findall(r'data-key="([^"]+)"', block)))
+    for step in draft_steps(draft=draft).steps:
+        html = client.get(f"/my/drafts/{draft.pk}/steps/{step.key}/{query}").content.decode()
+        keys = re.findall(r'data-key="([^"]+)"', html)
+        if keys:
+            found.append((re.search(r'<h1 class="step-title">(.*?)</h1>', html).group(1), keys))
     return found
 
 
@@ -53,7 +56,8 @@ def test_new_parties_get_their_own_sections_and_prefill_from_the_hub(client, mot
     client.force_login(mother)
     started = client.get(f"/bundles/{version.bundle.code}/apply/")
     draft = Draft.objects.get(applicant=mother)
-    assert started.status_code == 302 and started["Location"] == f"/my/drafts/{draft.pk}/"
+    first_step = draft_steps(draft=draft).steps[0].key
+    assert started.status_code == 302 and started["Location"] == f"/my/drafts/{draft.pk}/steps/{first_step}/"
 
     # prefilled from the data hub, by the definition's relations: the ward is the
     # applicant's eldest child (the newborn), the co-guardian the applicant's spouse
@@ -76,8 +80,7 @@ def test_new_parties_get_their_own_sections_and_prefill_from_the_hub(client, mot
     assert draft.materials["co-guardian-id-card"]["licence_number"] == demo.FATHER_ID_CARD_LICENCE
 
     # the draft page: the definition's sections, in its order, then the engine's own
-    page = client.get(started["Location"]).content.decode()
-    sections = sections_of_page(page)
+    sections = sections_of_steps(client, draft)
     assert [heading for heading, _ in sections] == ["入园幼儿", "监护人", "个别事项所需信息"]
     assert sections[0][1] == ["ward.name", "ward.id_number", "ward.birth_date", "ward.gender"]
     assert sections[1][1] == [
@@ -88,8 +91,12 @@ def test_new_parties_get_their_own_sections_and_prefill_from_the_hub(client, mot
         "co_guardian.mobile",
     ]
     assert sections[2][1] == ["school.preference"]
-    assert demo.NEWBORN_NAME in page and demo.FATHER_NAME in page
-    english = sections_of_page(client.get(started["Location"] + "?lang=en").content.decode())
+    pages = "".join(
+        client.get(f"/my/drafts/{draft.pk}/steps/{step.key}/").content.decode()
+        for step in draft_steps(draft=draft).steps
+    )
+    assert demo.NEWBORN_NAME in pages and demo.FATHER_NAME in pages
+    english = sections_of_steps(client, draft, "?lang=en")
     assert [heading for heading, _ in english] == ["The child to enrol", "Guardians", "Information for specific items"]
 
 

@@ -11,6 +11,7 @@ import pytest
 from onething.apply import selectors, services, validators
 from onething.apply.form import build_merged_form, validate
 from onething.apply.models import Draft
+from onething.apply.steps import draft_steps
 from onething.cases.models import Case
 from onething.catalog.selectors import published_version
 from onething.notice.engine import compile_definition
@@ -251,18 +252,20 @@ def test_html_submit_of_a_too_long_value_is_refused_not_dropped(demo_bundles, da
 def summary_of(page: str) -> tuple[int, list[tuple[str, str]]]:
     block = re.search(r'<div class="errors error-summary"[^>]*data-count="(\d+)".*?</div>', page, re.S)
     assert block, "no error summary"
-    links = re.findall(r'<li[^>]*><a href="#([^"]+)">(.*?)</a></li>', block.group(0), re.S)
-    return int(block.group(1)), [(href, html.unescape(text)) for href, text in links]
+    links = re.findall(r'<li[^>]*><a href="([^"]+)">(.*?)</a></li>', block.group(0), re.S)
+    return int(block.group(1)), [(html.unescape(href), html.unescape(text)) for href, text in links]
 
 
 @pytest.mark.django_db
 def test_the_page_summary_counts_fields_and_missing_materials_with_links(
     client, demo_bundles, datahub_settings, mother
 ):
+    """Submitting from 核对信息 (一表申请 as steps) refuses an incomplete draft with one
+    summary of every problem, fields and missing materials, each linking to its step."""
     draft = start(mother)
     gone = missing_three(draft)
     client.force_login(mother)
-    response = client.post(f"/my/drafts/{draft.pk}/", {"action": "submit"})
+    response = client.post(f"/my/drafts/{draft.pk}/check/")
     assert response.status_code == 200 and not Case.objects.exists()
     page = response.content.decode()
     count, links = summary_of(page)
@@ -270,17 +273,20 @@ def test_the_page_summary_counts_fields_and_missing_materials_with_links(
     assert missing
     assert count == len(links) == len(gone) + len(missing)
     assert f"有 {count} 项需要修改" in page
-    hrefs = [href for href, _ in links]
-    assert hrefs == [f"f-{key}" for key in gone] + [f"m-{m.key}" for m in missing]
-    for href in hrefs:  # every link lands on a control of the page
-        assert f'id="{href}"' in page
+    anchors = [href.rsplit("#", 1)[1] for href, _ in links]
+    assert anchors == [f"f-{key}" for key in gone] + [f"m-{m.key}" for m in missing]
+    for href, _ in links:  # every link lands on a control of its step's page
+        step_page = client.get(href.split("#")[0]).content.decode()
+        assert f'id="{href.rsplit("#", 1)[1]}"' in step_page
     for (_, text), line in zip(links[len(gone) :], missing, strict=True):
-        assert text == f"还需上传：{line.name}"
+        assert text.endswith(f"还需上传：{line.name}")
     # the fields' inputs carry their maximum length
     free_text = next(
         f for f in selectors.form_for(version=draft.version, answers=draft.answers).fields if f.type == "string"
     )
-    assert re.search(rf'id="f-{re.escape(free_text.key)}"[^>]*maxlength="{free_text.effective_max_length}"', page)
+    step = next(s for s in draft_steps(draft=draft).steps if free_text.key in s.keys)
+    step_page = client.get(f"/my/drafts/{draft.pk}/steps/{step.key}/").content.decode()
+    assert re.search(rf'id="f-{re.escape(free_text.key)}"[^>]*maxlength="{free_text.effective_max_length}"', step_page)
 
 
 @pytest.mark.django_db

@@ -4,10 +4,10 @@ case number; a second citizen cannot open that case."""
 
 import pytest
 
-from onething.apply import selectors
 from onething.apply.models import Draft
 from onething.operations.management.commands.load_demo import DEMO_PASSWORD
 from services.datahub.demo_identities import CITIZEN, FAMILY_ADDRESS, MOTHER
+from tests.browser.steps import through_the_steps
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -30,32 +30,25 @@ def test_citizen_applies_for_child_birth(page, live_server, demo_catalogue, data
     page.check("input[name=mother_insured][value=true]")
     page.click("form.questionnaire button[type=submit]")
     page.click("#apply-link")
-    page.wait_for_selector("form.merged-form")
+    page.wait_for_selector("form.step-form")
 
     # prefilled from the data hub: name, ID and address, marked as government data
+    # (一表申请 as steps: the applicant first, the family next)
     assert page.input_value('[id="f-applicant.name"]') == MOTHER.name
     assert page.input_value('[id="f-applicant.id_number"]') == MOTHER.id_number
-    assert page.input_value('[id="f-household.address"]') == FAMILY_ADDRESS
     assert page.locator('[data-key="applicant.name"] .flag.prefilled').count() == 1
+    draft = Draft.objects.get(applicant__username=MOTHER.id_number)
+    page.goto(f"{base}/my/drafts/{draft.pk}/steps/family/")
+    assert page.input_value('[id="f-household.address"]') == FAMILY_ADDRESS
     assert page.get_attribute('[id="f-mother.id_number"]', "readonly") is not None
     # an e-licence attached automatically (免提交)
-    assert "已自动调取电子证照" in page.inner_text('tr[data-material="mother-id-card"]')
+    page.goto(f"{base}/my/drafts/{draft.pk}/steps/materials/")
+    assert "已自动调取电子证照" in page.inner_text('[data-material="mother-id-card"]')
 
-    # fill what the government does not know, upload one material, submit
-    draft = Draft.objects.get(applicant__username=MOTHER.id_number)
-    form = selectors.form_for(version=draft.version, answers=draft.answers)
-    for field in form.fields:
-        if field.key in draft.data:
-            continue
-        selector = f'[id="f-{field.key}"]'
-        if field.type == "enum":
-            page.select_option(selector, str(field.example()))
-        else:
-            page.fill(selector, str(field.example()))
-    proof = tmp_path / "proof.pdf"
-    proof.write_bytes(PDF)
-    page.locator("input[type=file]").first.set_input_files(str(proof))
-    page.screenshot(path=str(tmp_path / "form.png"), full_page=True)
+    # fill what the government does not know, upload the materials, check, submit
+    page.goto(f"{base}/my/drafts/{draft.pk}/steps/applicant/")
+    through_the_steps(page, draft, tmp_path)
+    page.screenshot(path=str(tmp_path / "check.png"), full_page=True)
     page.click("#submit-application")
     page.wait_for_selector("#case-number")
     number = page.inner_text("#case-number").strip()

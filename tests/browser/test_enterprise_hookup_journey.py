@@ -10,7 +10,6 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from onething.apply import selectors
 from onething.apply.materials import draft_decisions
 from onething.apply.models import Draft
 from onething.cases.models import Case
@@ -19,6 +18,7 @@ from onething.issuance import services as issuance
 from onething.issuance.models import Delivery, IssuedLicence
 from onething.operations.management.commands.load_demo import CLERK_PASSWORD, DEMO_PASSWORD
 from services.datahub.demo_identities import ENTERPRISE_CREDIT_CODE
+from tests.browser.steps import continue_step, fill_step, on_a_step
 from tests.browser.test_intake_journeys import log_in
 from tests.issuance.test_issuance import conclude
 
@@ -39,41 +39,26 @@ def test_utility_hookup_from_the_form_to_results_by_mail(page, live_server, demo
     # the notice says an e-licence line is needed only when the hub holds none
     assert "没有则需提供" in page.inner_text('tr[data-material="agent-id-card"]')
     page.click("#apply-link")
-    page.wait_for_selector("form.merged-form")
+    page.wait_for_selector("form.step-form")
 
     draft = Draft.objects.get(applicant__username=ENTERPRISE_CREDIT_CODE)
-    form = selectors.form_for(version=draft.version, answers=draft.answers)
-    for field in form.fields:
-        selector = f'[id="f-{field.key}"]'
-        if field.key in draft.data or page.locator(selector).count() == 0:
-            continue
-        if field.key == "delivery.method":
-            page.select_option(selector, "mail")
-        elif field.key == "delivery.address":
-            page.fill(selector, ADDRESS)
-        elif field.key == "applicant.id_number":
-            page.fill(selector, AGENT_ID)
-        elif field.type == "enum":
-            page.select_option(selector, str(field.example()))
-        else:
-            page.fill(selector, str(field.example()))
-    page.click("button[name=action][value=save]")
-    page.wait_for_selector("form.merged-form")
-
-    # every material the form asks for has an upload control: the held ones have none
-    proof = tmp_path / "proof.pdf"
-    proof.write_bytes(PDF)
-    business_licence = page.inner_text('tr[data-material="business-licence"]')
-    assert "已自动调取电子证照" in business_licence
-    agent_row = page.locator('tr[data-material="agent-id-card"]')
-    assert agent_row.locator("input[type=file]").count() == 1  # the hub holds none for the agent
-    inputs = page.locator("form.merged-form input[type=file]")
-    for index in range(inputs.count()):
-        inputs.nth(index).set_input_files(str(proof))
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(tmp_path / "hookup-form-phone.png"), full_page=True)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than a phone
-    page.set_viewport_size({"width": 1280, "height": 900})
+    values = {"delivery.method": "mail", "delivery.address": ADDRESS, "applicant.id_number": AGENT_ID}
+    materials_seen = False
+    while on_a_step(page):
+        if page.locator("form.step-form[data-step=materials]").count():
+            # every material the form asks for has an upload control: the held ones have none
+            business_licence = page.inner_text('[data-material="business-licence"]')
+            assert "已自动调取电子证照" in business_licence
+            agent_row = page.locator('[data-material="agent-id-card"]')
+            assert agent_row.locator("input[type=file]").count() == 1  # the hub holds none for the agent
+            materials_seen = True
+        fill_step(page, draft, tmp_path, values)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(tmp_path / "hookup-form-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than a phone
+        page.set_viewport_size({"width": 1280, "height": 900})
+        continue_step(page)
+    assert materials_seen and page.locator("#check-answers").count() == 1, page.inner_text("main")[:2000]
     page.click("#submit-application")
     page.wait_for_selector("#case-number")
     number = page.inner_text("#case-number").strip()

@@ -98,9 +98,12 @@ MATRIX: dict[str, list[Probe]] = {
     # --- 一表申请: the applicant's portal -------------------------------------------------
     "apply:start": P(APPLICANTS, kwargs={"code": "child-birth"}, why="citizens and enterprises; staff use the console"),
     "apply:my": P(SIGNED_IN, shows_a_to=OWNER, why="one's own drafts and cases (a clerk is sent to the console)"),
-    "apply:draft": P(OWNER, kwargs={"draft_id": "@draft.pk"}),
+    "apply:draft": P(OWNER, kwargs={"draft_id": "@draft.pk"}, why="resumes: redirects to the step to carry on at"),
+    "apply:draft-step": P(OWNER, kwargs={"draft_id": "@draft.pk", "step_key": "applicant"}, why="one step of the form"),
+    "apply:draft-check": P(OWNER, kwargs={"draft_id": "@draft.pk"}, why="核对信息; POST submits"),
     "apply:draft-delete": P(OWNER, kwargs={"draft_id": "@draft.pk"}, why="the confirmation; POST deletes"),
     "apply:case": P(OWNER, kwargs=CASE),
+    "apply:submitted": P(OWNER, kwargs=CASE, why="the confirmation after submission"),
     "apply:upload-download": P(
         {CITIZEN_A, CLERK_X, OFFICER_P, ADMIN},
         kwargs={"pk": "@upload.pk"},
