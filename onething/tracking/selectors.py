@@ -139,7 +139,7 @@ def _event_detail(action: str, after: dict) -> str:
     if action == "approved":
         certificate = after.get("certificate")
         number = certificate.get("number") if isinstance(certificate, dict) else ""
-        return _("证照编号：%(n)s") % {"n": number} if number else ""
+        return pick("证照编号：", "Certificate number: ") + number if number else ""
     return ""
 
 
@@ -175,11 +175,11 @@ class Step:
     def status_text(self) -> str:
         """The status in words, for screen readers (the page shows it as a mark)."""
         return {
-            "done": _("已完成"),
-            "current": _("进行中"),
-            "attention": _("需要您处理"),
-            "stopped": _("已终止"),
-        }.get(self.status, _("未开始"))
+            "done": pick("已完成", "done"),
+            "current": pick("进行中", "in progress"),
+            "attention": pick("需要您处理", "needs you"),
+            "stopped": pick("已终止", "stopped here"),
+        }.get(self.status, pick("未开始", "not yet"))
 
 
 def case_stage(*, case: Case, item_cases: list[ItemCase]) -> tuple[str, str]:
@@ -215,14 +215,24 @@ def case_stepper(*, case: Case, item_cases: list[ItemCase], deferrals=()) -> lis
         "concluded": case.concluded_at,
     }
     notes = {
-        ("prereview", "current"): _("等待窗口工作人员预审"),
-        ("prereview", "attention"): _("退回补正：请按下方要求修改后重新提交"),
-        ("prereview", "stopped"): _("不予受理，办理到此结束"),
-        ("processing", "current"): _("各部门正在办理"),
-        ("processing", "attention"): _("部门要求补正：请按下方要求补正"),
-        ("results", "current"): (_("待补交容缺材料后发放办理结果") if deferrals else _("各部门已办结，正在统一出证")),
+        ("prereview", "current"): pick("等待窗口工作人员预审", "Waiting for the service centre's pre-review"),
+        ("prereview", "attention"): pick(
+            "退回补正：请按下方要求修改后重新提交", "Returned: correct what is asked below and resubmit"
+        ),
+        ("prereview", "stopped"): pick("不予受理，办理到此结束", "Not accepted: the case ends here"),
+        ("processing", "current"): pick("各部门正在办理", "The departments are working on it"),
+        ("processing", "attention"): pick(
+            "部门要求补正：请按下方要求补正", "A department asks for a correction: see below"
+        ),
+        ("results", "current"): (
+            pick("待补交容缺材料后发放办理结果", "Results are issued once the deferred material is supplied")
+            if deferrals
+            else pick("各部门已办结，正在统一出证", "Every department has decided; the results are being issued")
+        ),
         ("concluded", "done"): (
-            _("部分办结：部分事项不予批准") if case.state == Case.State.PARTIALLY_CONCLUDED else _("已办结")
+            pick("部分办结：部分事项不予批准", "Partly concluded: some items were not approved")
+            if case.state == Case.State.PARTIALLY_CONCLUDED
+            else pick("已办结", "Concluded")
         ),
     }
     steps = []
