@@ -88,11 +88,15 @@ def notify(
     notifications: list[Notification] = []
     with transaction.atomic():
         if recipient is not None:
-            # in a savepoint, like the rows below: a concurrent call with the same key wins
-            Message.objects.get_or_create(
-                recipient=recipient,
-                dedup_key=dedup_key,
-                defaults={"subject": subject, "body": body, "case_number": case_number},
+            # one statement (INSERT ... ON CONFLICT DO NOTHING): a second call for the same
+            # event and recipient, or a concurrent one, leaves the first message as it is
+            Message.objects.bulk_create(
+                [
+                    Message(
+                        recipient=recipient, dedup_key=dedup_key, subject=subject, body=body, case_number=case_number
+                    )
+                ],
+                ignore_conflicts=True,
             )
         for name in dict.fromkeys(channels):  # each channel once, in the order given
             address = addresses.get(name) or (registry.get(name).address_for(recipient) if recipient else None)
