@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from onething.cases.models import Case
 from onething.processing.models import ItemCase
@@ -13,6 +14,13 @@ from tests.processing.conftest import accepted_case
 
 C, S = Case.State, ItemCase.State
 AT = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    """The words in Chinese, whatever language an earlier test's request left active."""
+    with translation.override("zh-hans"):
+        yield
 
 
 def _case(state, **fields):
