@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/", include("onething.notice.api_urls")),
     path("api/", include("onething.apply.api_urls")),
     path("api/accounts/", include("onething.accounts.api_urls")),
+    path("api/messages/", include("onething.notifications.api_urls")),
+    path("messages/", include("onething.notifications.urls")),
     path("accounts/", include("onething.accounts.urls")),
     path("", include("onething.issuance.urls")),
     path("console/", include("onething.intake.urls")),

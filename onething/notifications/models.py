@@ -73,3 +73,41 @@ class SmsOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mobile}: {self.body[:20]}"
+
+
+class Message(models.Model):
+    """站内信: one in-site message per notified event and account, beside the SMS and e-mail rows.
+
+    Written by ``services.notify`` in the same transaction as the ``Notification`` rows, once
+    per event and recipient (``dedup_key`` is the caller's key for the event, without a
+    channel; unique per recipient, as some callers tell several people of one event): it is
+    not a channel row, because it has nothing to deliver and therefore nothing that can
+    fail or be retried. ``read_at`` is set the first time its recipient opens it.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("正文"))
+    case_number = models.CharField(_("办件编号"), max_length=64, blank=True)
+    dedup_key = models.CharField(_("去重键"), max_length=255)
+    created_at = models.DateTimeField(_("收到时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内信")
+        verbose_name_plural = _("站内信")
+        ordering = ("-created_at", "-pk")
+        constraints = [models.UniqueConstraint(fields=["recipient", "dedup_key"], name="uniq_message_per_event")]
+        indexes = [
+            # the header's unread count and the list, both per recipient
+            models.Index(fields=["recipient", "read_at"], name="message_recipient_unread"),
+            models.Index(fields=["recipient", "-created_at"], name="message_recipient_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

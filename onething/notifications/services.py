@@ -8,6 +8,9 @@
   calls the channel.
 - ``redeliver_stuck`` (beat, ``notifications.reconcile``) re-enqueues rows left pending or
   sending, so nothing committed is lost if a broker message disappears.
+- 站内信: ``notify`` also writes one ``Message`` for a recipient with an account, in the same
+  transaction (nothing to deliver, so nothing to fail or retry); ``message_open`` and
+  ``messages_mark_all_read`` mark them read.
 
 One window remains, as with any external send: a worker that dies after the channel sent
 and before the row says so leaves it "sending"; reconciliation then sends it again.
@@ -32,7 +35,7 @@ from onething.notifications.channels import (
     TransientDeliveryError,
     registry,
 )
-from onething.notifications.models import Notification
+from onething.notifications.models import Message, Notification
 
 if TYPE_CHECKING:  # whatever settings.AUTH_USER_MODEL is: notifications sit below accounts
     from django.contrib.auth.models import AbstractBaseUser
@@ -68,6 +71,9 @@ def notify(
     the recipient (``user.mobile``, ``user.email``). Channels with no address are skipped.
     ``body`` must read on its own: an SMS carries only the body.
 
+    A recipient with an account also gets the notification as an in-site message (站内信),
+    once per event, whatever channels reached them (``Message``, same transaction).
+
     Runs in the caller's transaction if there is one; delivery is enqueued only when it
     commits (a broker that is down then loses nothing: ``redeliver_stuck`` finds the row).
     Raises ValueError for an unknown channel or an empty dedup key.
@@ -81,6 +87,17 @@ def notify(
 
     notifications: list[Notification] = []
     with transaction.atomic():
+        if recipient is not None:
+            # one statement (INSERT ... ON CONFLICT DO NOTHING): a second call for the same
+            # event and recipient, or a concurrent one, leaves the first message as it is
+            Message.objects.bulk_create(
+                [
+                    Message(
+                        recipient=recipient, dedup_key=dedup_key, subject=subject, body=body, case_number=case_number
+                    )
+                ],
+                ignore_conflicts=True,
+            )
         for name in dict.fromkeys(channels):  # each channel once, in the order given
             address = addresses.get(name) or (registry.get(name).address_for(recipient) if recipient else None)
             if not address:
@@ -102,6 +119,27 @@ def notify(
                 _enqueue_on_commit(notification.pk)
             notifications.append(notification)
     return notifications
+
+
+def message_open(*, user, message_id: int) -> Message:
+    """One of ``user``'s messages, marked read the first time it is opened (a conditional
+    update: opening it again keeps the first reading time). ``Message.DoesNotExist`` for
+    another user's message or an unknown id.
+
+    Not audited: reading one's own message changes no case and no decision."""
+    message = Message.objects.get(pk=message_id, recipient=user)
+    if message.read_at is None:
+        now = timezone.now()
+        if Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now):
+            message.read_at = now
+        else:  # read meanwhile in another tab
+            message.refresh_from_db(fields=["read_at"])
+    return message
+
+
+def messages_mark_all_read(*, user) -> int:
+    """全部标为已读: every unread message of ``user`` is read now; how many were unread."""
+    return Message.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
 def deliver(*, notification_id: int) -> Notification:

@@ -112,3 +112,37 @@ ITEM_STATE_WORDS: dict[str, PlainState] = {
 def plain_item_state(state: str) -> PlainState:
     """The plain words of an item-case state (a state not listed reads as being handled)."""
     return ITEM_STATE_WORDS.get(state, HANDING_OVER)
+
+
+# --- what happened to an item case, as a line of the applicant's timeline ------------------
+# One entry per audited change of the item case (``item_case.<action>``), in the applicant's
+# words; the reason or request it carried is shown beside it. Actions not listed here (a
+# dispatch retried, a worker's claim reset, the yellow light) are the engine's own and are
+# left out of the applicant's timeline.
+
+ITEM_EVENT_WORDS: dict[str, tuple[str, str]] = {
+    "release": ("前一事项已办结，本事项开始办理", "The earlier item is done; this one has started"),
+    "dispatched": ("已交给办理部门，部门已接收", "Passed to the department, which has received it"),
+    "in_progress": ("部门正在办理", "The department is processing it"),
+    "supplement_requested": ("部门要求补正", "The department asked for a correction"),
+    "approved": ("准予办理", "Approved"),
+    "rejected": ("不予批准", "Not approved"),
+    "deferral_refused": (
+        "容缺材料逾期未补交，本事项不予办理",
+        "The deferred material was not supplied in time; this item will not be done",
+    ),
+    "cancelled": ("本事项无需办理", "This item is no longer needed"),
+    "dead_letter": ("部门系统暂未接收，工作人员正在处理", "The department's system has not taken it; staff are on it"),
+    "redispatch": ("重新交给办理部门", "Passed to the department again"),
+    "overdue": ("已超过承诺办结日期", "Past the committed completion date"),
+}
+#: after a supplement request, "in progress" means the applicant's correction went in
+SUPPLEMENT_ANSWERED = ("您已提交补正，部门继续办理", "Your correction was sent; the department continues")
+
+
+def plain_item_event(*, action: str, before_state: str = "") -> str | None:
+    """The applicant's words for ``item_case.<action>``, or None for an engine-internal step."""
+    if action == "in_progress" and before_state == S.SUPPLEMENT:
+        return pick(*SUPPLEMENT_ANSWERED)
+    words = ITEM_EVENT_WORDS.get(action)
+    return pick(*words) if words else None

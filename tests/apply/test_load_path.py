@@ -30,8 +30,9 @@ pytestmark = pytest.mark.django_db
 
 # statements per call (see the module docstring); DRAFT includes the look-up of an open
 # draft to resume and the count of open drafts against DRAFT_QUOTA, SUBMIT the delivery
-# choice recorded from the form and its audit event
-NOTICE, DRAFT, PATCH, ATTACH, SUBMIT, CLERK_VIEW, ACCEPT = 1, 6, 4, 5, 21, 7, 32
+# choice recorded from the form and its audit event, ACCEPT the applicant's in-site message
+# (站内信) of the acceptance notice (one INSERT)
+NOTICE, DRAFT, PATCH, ATTACH, SUBMIT, CLERK_VIEW, ACCEPT = 1, 6, 4, 5, 21, 7, 33
 # with sessions read from a shared cache (settings.SESSION_ENGINE, Redis) the session row is
 # not read: one statement less on every authenticated call but the notice read
 CACHED_SESSION = 1

@@ -66,6 +66,7 @@ OTHER_SCOPE = {"centre": "@concluded.centre_id", "department": "@item_case.depar
 CASE = {"number": "@concluded.number"}
 LIVE = {"number": "@live.number"}
 SEES_A = OWNER | {CLERK_X, OFFICER_P, ADMIN}
+NOTIFIED_OF_A = OWNER | {OFFICER_P}  # in-site messages: citizen A, and the officer responsible for a rectification
 
 MATRIX: dict[str, list[Probe]] = {
     # --- operations ---------------------------------------------------------------------
@@ -116,6 +117,18 @@ MATRIX: dict[str, list[Probe]] = {
     "api-cases": P(SIGNED_IN, shows_a_to=OWNER, why="one's own cases: empty for staff"),
     "api-case": P(OWNER, kwargs=CASE),
     "api-upload-create": P(SIGNED_IN, method="POST", why="400 without a file; the upload belongs to the uploader"),
+    # --- 站内信: one's own in-site messages ------------------------------------------------
+    "notifications:messages": P(
+        SIGNED_IN,
+        shows_a_to=NOTIFIED_OF_A,
+        why="one's own messages; staff see theirs (officer P was told of citizen A's bad rating)",
+    ),
+    "notifications:message": P(OWNER, kwargs={"pk": "@message.pk"}, why="opening marks it read"),
+    "notifications:read-all": P(SIGNED_IN, method="POST", why="marks one's own messages only"),
+    "api-messages": P(SIGNED_IN, shows_a_to=NOTIFIED_OF_A),
+    "api-messages-unread-count": P(SIGNED_IN),
+    "api-message-read": P(OWNER, method="POST", kwargs={"pk": "@message.pk"}),
+    "api-messages-read-all": P(SIGNED_IN, method="POST", why="marks one's own messages only"),
     # --- 统一发证: results and handover ---------------------------------------------------
     "issuance:notice": P(OWNER, kwargs=CASE),
     "issuance:zip": P(OWNER, kwargs=CASE),

@@ -45,6 +45,7 @@ class World:
     rectification: Any  # Rectification of department P, from citizen A's bad rating
     deferred_check: Any  # MaterialCheck of ``live``: deferred, not yet supplied
     audit_event: Any  # AuditEvent of ``concluded``
+    message: Any  # Message: citizen A's 站内信 about ``concluded``
 
     def user(self, role: str):
         return self.users.get(role)
@@ -61,6 +62,7 @@ def build_world() -> World:
     from onething.intake.models import MaterialCheck
     from onething.issuance import services as issuance_services
     from onething.issuance.models import IssuedLicence
+    from onething.notifications.models import Message
     from onething.oversight import ratings
     from onething.oversight.models import Rectification
     from onething.processing.models import DepartmentEndpoint, ItemCase
@@ -114,6 +116,7 @@ def build_world() -> World:
         rectification=rectification,
         deferred_check=deferred_check,
         audit_event=AuditEvent.objects.filter(case_number=concluded.number).order_by("pk").first(),
+        message=Message.objects.get(recipient=users["citizen_a"], dedup_key=f"case-concluded:{concluded.number}"),
     )
 
 
