@@ -94,14 +94,17 @@ def _console_counts(request: HttpRequest) -> dict[str, int]:
     }
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 @clerk_required
 def queue(request: HttpRequest) -> HttpResponse:
     """我的待办: the centre's cases, searched (case number, applicant's name, ID number) and
-    filtered (bundle, state, overdue); by default the pre-review queue, oldest first."""
+    filtered (bundle, state, overdue); by default the pre-review queue, oldest first. The
+    search form is posted, so that an ID number typed never lands in an address (history,
+    logs); the filters also work as a link (GET)."""
     clerk = request.clerk
+    data = request.POST if request.method == "POST" else request.GET
     form = forms.QueueFilterForm(
-        request.GET or None, bundles=selectors.centre_bundles(clerk=clerk), states=selectors.STATE_FILTERS
+        data or None, bundles=selectors.centre_bundles(clerk=clerk), states=selectors.STATE_FILTERS
     )
     filters = selectors.QueueFilters(**form.values(default_state=selectors.DEFAULT_STATE))
     now = timezone.now()

@@ -8,6 +8,7 @@ from django.utils.html import format_html_join
 from onething.audit import labels
 from onething.audit.admin import ReadOnlyAdmin
 from onething.audit.models import AuditEvent
+from onething.common.admin_paginator import LargeTablePaginator
 from onething.oversight.audit_selectors import actor_label
 
 
@@ -17,6 +18,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("at",)  # fixed choices: no DISTINCT over the whole table
     search_fields = ("=case_number", "=action")
     show_full_result_count = False  # no COUNT(*) over millions of rows on every page
+    paginator = LargeTablePaginator  # nor when unfiltered (PostgreSQL's estimate)
     list_select_related = ("actor",)
     readonly_fields = (
         "at",
