@@ -106,6 +106,14 @@ FIELD_NAMES: dict[str, str] = {
     "concluded_at": "办结时间",
     "result": "办理结果",
     "note": "说明",
+    "due_date_provisional": "承诺期限为暂定",
+    "item_cases": "子件",
+    "method": "领取方式",
+    "channel": "渠道",
+    "version": "版本",
+    "number": "编号",
+    "attempts": "尝试次数",
+    "certificate": "证照",
 }
 
 MAX_LINES = 12
