@@ -127,7 +127,7 @@ def test_the_console_navigation_is_the_clerks_own_work(cases, clerk):
     page = clerk.get("/console/").content.decode()
     nav = page[page.index('id="console-nav"') : page.index("</nav>", page.index('id="console-nav"'))]
     assert ["我的待办", "我受理的", "窗口收件", "结果发放"] == re.findall(r">([^<>]+?)(?: <span|</a>)", nav)
-    assert 'id="nav-queue" aria-current="page"' in nav and "clerk-huangpu" not in nav
+    assert re.search(r'id="nav-queue"[^>]*aria-current="page"', nav) and "clerk-huangpu" not in nav
     mine = clerk.get("/console/mine/").content.decode()
     assert cases["accepted"] in mine and cases["old"] not in mine
     assert "王晓明" in page  # the clerk's own name
@@ -145,3 +145,15 @@ def test_refusal_is_a_separate_action_confirmed_on_its_own_page(cases, clerk):
     ]
     assert "下一步：确认不予受理" in page
     assert re.search(r'<span class="verdict (ok|warning|error)">(通过|需核对|不通过)</span>', page)
+
+
+def test_the_queue_pages_by_fifty(cases, clerk, monkeypatch):
+    from onething.intake import views
+
+    monkeypatch.setattr(views, "QUEUE_PAGE", 1)
+    page = clerk.get("/console/").content.decode()
+    assert re.findall(r'<tr data-case="([^"]+)"', page) == [cases["old"]]
+    assert 'id="queue-next" href="?state=submitted&amp;page=2"' in page and "第 1–1 件" in page
+    page = clerk.get("/console/", {"state": "submitted", "page": "2"}).content.decode()
+    assert re.findall(r'<tr data-case="([^"]+)"', page) == [cases["dog"]]
+    assert 'id="queue-previous"' in page and 'id="queue-next"' not in page

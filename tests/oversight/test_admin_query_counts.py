@@ -119,3 +119,17 @@ def test_the_audit_changelist_reads_as_words(client, world):
     assert "状态: submitted → accepted" in page and "承诺办结日期: 2026-12-01" in page
     assert "t.something_new" in page and "x: 1" in page
     assert '{"state"' not in page  # no raw JSON in the list
+
+
+def test_big_unfiltered_lists_take_the_estimate_filtered_ones_count(world, monkeypatch):
+    from onething.audit.models import AuditEvent
+    from onething.common import admin_paginator
+
+    audit.record(action="t.one", after={})
+    audit.record(action="t.two", after={})
+    assert admin_paginator.LargeTablePaginator(AuditEvent.objects.all(), 100).count == 2  # SQLite: exact
+    monkeypatch.setattr(admin_paginator, "_estimated_rows", lambda alias, table: 5_000_000)
+    assert admin_paginator.LargeTablePaginator(AuditEvent.objects.all(), 100).count == 5_000_000
+    assert admin_paginator.LargeTablePaginator(AuditEvent.objects.filter(action="t.one"), 100).count == 1
+    monkeypatch.setattr(admin_paginator, "_estimated_rows", lambda alias, table: 500)
+    assert admin_paginator.LargeTablePaginator(AuditEvent.objects.all(), 100).count == 2  # small: exact
