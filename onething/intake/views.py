@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import replace
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -43,6 +44,8 @@ from onething.notice import presentation
 from onething.notice.selectors import InvalidAnswers
 
 QUEUE_LIMIT = 200
+QUEUE_PAGE = 50  # rows of the queue per page: each runs the automatic checks
+QUEUE_PAGES = 20
 WINDOW_SESSION_KEY = "intake_window"
 WINDOW_SESSIONS_KEPT = 8
 
@@ -109,7 +112,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = selectors.QueueFilters(**form.values(default_state=selectors.DEFAULT_STATE))
     now = timezone.now()
     found = selectors.queue_search(clerk=clerk, filters=filters, today=timezone.localdate(now))
-    cases = list(found.prefetch_related("materials", "corrections")[:QUEUE_LIMIT])
+    page = int(data.get("page", "")) if data.get("page", "").isdigit() else 1
+    page = min(max(page, 1), QUEUE_PAGES)
+    start = (page - 1) * QUEUE_PAGE
+    cases = list(found.prefetch_related("materials", "corrections")[start : start + QUEUE_PAGE + 1])
+    more = len(cases) > QUEUE_PAGE
+    cases = cases[:QUEUE_PAGE]
     rows = []
     for case in cases:
         row = {"case": case, "applicant_id": mask_id_number(case.applicant.id_number)}
@@ -126,7 +134,14 @@ def queue(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "filtered": bool(filters.query or filters.bundle or filters.overdue or filters.state != "submitted"),
             "rows": rows,
-            "truncated": len(cases) >= QUEUE_LIMIT,
+            "page": page,
+            "first_row": start + 1,
+            "last_row": start + len(rows),
+            "next_page": page + 1 if more and page < QUEUE_PAGES else None,
+            "filter_query": urlencode(
+                {k: v for k, v in (("bundle", filters.bundle), ("state", filters.state)) if v}
+                | ({"overdue": "on"} if filters.overdue else {})
+            ),
             "counts": _console_counts(request),
             "section": "queue",
         },

@@ -9,7 +9,7 @@ from onething.audit import labels
 from onething.audit.admin import ReadOnlyAdmin
 from onething.audit.models import AuditEvent
 from onething.common.admin_paginator import LargeTablePaginator
-from onething.oversight.audit_selectors import actor_label
+from onething.oversight.audit_selectors import actor_label, mask_json
 
 
 @admin.register(AuditEvent)
@@ -47,6 +47,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="变更（前 → 后）")
     def change(self, event: AuditEvent):
-        lines, more = labels.change_lines(event.before, event.after)
+        # masked like every listing (the event's own page shows it raw to administrators)
+        lines, more = labels.change_lines(mask_json(event.before), mask_json(event.after))
         rows = [(line.text,) for line in lines] + ([(f"另有 {more} 项",)] if more else [])
         return format_html_join("", "<div>{}</div>", rows) or "—"

@@ -127,9 +127,10 @@ def test_big_unfiltered_lists_take_the_estimate_filtered_ones_count(world, monke
 
     audit.record(action="t.one", after={})
     audit.record(action="t.two", after={})
-    assert admin_paginator.LargeTablePaginator(AuditEvent.objects.all(), 100).count == 2  # SQLite: exact
+    exact = AuditEvent.objects.count()  # the sample's publication is audited too
+    assert admin_paginator.LargeTablePaginator(AuditEvent.objects.all(), 100).count == exact  # SQLite: exact
     monkeypatch.setattr(admin_paginator, "_estimated_rows", lambda alias, table: 5_000_000)
     assert admin_paginator.LargeTablePaginator(AuditEvent.objects.all(), 100).count == 5_000_000
     assert admin_paginator.LargeTablePaginator(AuditEvent.objects.filter(action="t.one"), 100).count == 1
     monkeypatch.setattr(admin_paginator, "_estimated_rows", lambda alias, table: 500)
-    assert admin_paginator.LargeTablePaginator(AuditEvent.objects.all(), 100).count == 2  # small: exact
+    assert admin_paginator.LargeTablePaginator(AuditEvent.objects.all(), 100).count == exact  # small: exact
