@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from onething.accounts.forms import AccountChangeForm, AccountCreationForm
 from onething.accounts.models import User
 from onething.audit.admin import AuditedModelAdmin
+from onething.common.admin_paginator import LargeTablePaginator
 from onething.identity.masking import mask_id_number, mask_mobile
 from onething.identity.validators import IDENTIFIER_SHAPE
 
@@ -92,7 +93,11 @@ class MaskedAttemptAdmin:
 @admin.register(AccessAttempt)
 class LoginFailureAdmin(MaskedAttemptAdmin, AuditedModelAdmin, axes_admin.AccessAttemptAdmin):
     list_display = ["masked_identity", "ip_address", "failures_since_start", "attempt_time", "path_info"]
-    list_filter = ["attempt_time", "path_info"]
+    # date filters have fixed choices; a filter on path_info or a date hierarchy would read
+    # DISTINCT values of the whole table on every page
+    list_filter = ["attempt_time"]
+    date_hierarchy = None
+    show_full_result_count = False
     search_fields = ["username", "ip_address"]
     ordering = ["-attempt_time"]
     fieldsets = ((None, {"fields": ("masked_identity", "ip_address", "failures_since_start", "attempt_time")}),)
@@ -102,6 +107,10 @@ class LoginFailureAdmin(MaskedAttemptAdmin, AuditedModelAdmin, axes_admin.Access
 @admin.register(AccessLog)
 class LoginLogAdmin(MaskedAttemptAdmin, AuditedModelAdmin, axes_admin.AccessLogAdmin):
     list_display = ["masked_identity", "ip_address", "attempt_time", "logout_time", "path_info"]
+    list_filter = ["attempt_time", "logout_time"]  # one row per login: nothing DISTINCT over it
+    date_hierarchy = None
+    show_full_result_count = False
+    paginator = LargeTablePaginator
     search_fields = ["username", "ip_address"]
     ordering = ["-attempt_time"]
     fieldsets = ((None, {"fields": ("masked_identity", "ip_address", "attempt_time", "logout_time", "path_info")}),)

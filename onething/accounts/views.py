@@ -14,19 +14,21 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from onething.accounts import services, throttle
+from onething.accounts import selectors, services, throttle
 from onething.accounts.forms import LoginForm, SignUpCodeForm, SignUpForm, focus_first_error
 from onething.common.i18n import pick
 
 
-def safe_next(request: HttpRequest) -> str:
-    """The ``next`` address of the request if it stays on this site, else LOGIN_REDIRECT_URL."""
+def safe_next(request: HttpRequest, *, user=None) -> str:
+    """The ``next`` address of the request if it stays on this site, else the user's landing
+    page by role (clerks their queue, officers their workbench, administrators the
+    dashboard; everyone else LOGIN_REDIRECT_URL)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return settings.LOGIN_REDIRECT_URL
+    return selectors.landing_url(user=user) if user is not None else settings.LOGIN_REDIRECT_URL
 
 
 def _next_for_template(request: HttpRequest) -> str:
@@ -149,7 +151,7 @@ def login(request: HttpRequest) -> HttpResponse:
                 status = 400
             else:
                 auth_login(request, user)
-                return HttpResponseRedirect(safe_next(request))
+                return HttpResponseRedirect(safe_next(request, user=user))
         else:
             status = 400
     focus_first_error(form)

@@ -227,6 +227,34 @@ def blank_rows(rows: list[CorrectionRow]) -> list[CorrectionRow]:
     return rows + [CorrectionRow(index=i, kind="", key="", message="", problems=[]) for i in range(len(rows), total)]
 
 
+# --- the queue's search -----------------------------------------------------------------------
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's search box and filters (GET). A value that is not offered filters nothing."""
+
+    q = forms.CharField(label=_("办件编号、申请人姓名或身份证号"), required=False, max_length=64)
+    bundle = forms.CharField(label=_("一件事"), required=False, max_length=64)
+    state = forms.CharField(label=_("状态"), required=False, max_length=32)
+    overdue = forms.BooleanField(label=_("只看超时"), required=False)
+
+    def __init__(self, *args, bundles: list[tuple[str, str]], states: dict[str, tuple], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bundle_choices = bundles
+        self.state_choices = [(key, label) for key, (_states, label) in states.items()]
+
+    def values(self, *, default_state: str) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        bundle = data.get("bundle", "")
+        state = data.get("state", "")
+        return {
+            "query": data.get("q", "").strip(),
+            "bundle": bundle if bundle in {code for code, _name in self.bundle_choices} else "",
+            "state": state if state in {key for key, _label in self.state_choices} else default_state,
+            "overdue": bool(data.get("overdue")),
+        }
+
+
 # --- refusal, reassignment, deferred supply -----------------------------------------------
 
 
@@ -237,6 +265,8 @@ class RefuseForm(forms.Form):
         required=False,  # the service says that it is required, in its own words
         widget=forms.Textarea(attrs={"rows": 3, "accesskey": "n"}),
     )
+    # the second step: the clerk saw the confirmation page (what refusing means) and confirmed
+    confirmed = forms.BooleanField(required=False)
 
 
 class ReassignForm(forms.Form):

@@ -1,11 +1,12 @@
 """Reads of intake: who is a clerk, a centre's queue, a case a clerk may see, the
 material requirements and checklist of a case."""
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -415,3 +416,121 @@ def window_default_checklist(*, decisions, uploads: dict) -> dict[str, Decision]
         elif decision.key in uploads:
             checklist[decision.key] = Decision(MaterialCheck.Outcome.UPLOADED)
     return checklist
+
+
+# --- the queue's search and filters (受理台) ------------------------------------------------------
+
+#: Pre-review should be done within this many working days of submission; a case waiting
+#: longer is shown as overdue (预审超时).
+PREREVIEW_WORKING_DAYS = 1
+QUERY_MAX = 64
+
+#: The state filter: its value → the case states it shows, and its label.
+STATE_FILTERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "submitted": ((Case.State.SUBMITTED,), "待预审"),
+    "returned": ((Case.State.RETURNED,), "退回补正中"),
+    "in_progress": (IN_PROGRESS, "办理中"),
+    "concluded": ((Case.State.CONCLUDED,), "已办结"),
+    "refused": ((Case.State.REFUSED,), "不予受理"),
+    "all": ((), "全部"),
+}
+DEFAULT_STATE = "submitted"
+FULL_ID_NUMBER = re.compile(r"^(\d{17}[\dX]|[0-9A-HJ-NPQRTUWXY]{18})$")
+MASKED_ID_NUMBER = re.compile(r"^([0-9A-Z]{4})\*{4,}([0-9A-Z]{4})$")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the clerk searched for: ``query`` (a case number or part of one, an applicant's
+    name, a full ID number or its masked form), a bundle code, a state filter, overdue only."""
+
+    query: str = ""
+    bundle: str = ""
+    state: str = DEFAULT_STATE
+    overdue: bool = False
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return STATE_FILTERS.get(self.state, STATE_FILTERS[DEFAULT_STATE])[0]
+
+
+def id_number_lookup(query: str) -> dict[str, str] | None:
+    """The applicant lookup an ID number typed in the search makes, or None when the text
+    is not one. Only the whole number (exact) or its masked form as the console shows it
+    (``3101**********0469``: the visible first and last four) are looked up; digits typed
+    from the middle never match, so a search cannot tell a clerk a hidden digit."""
+    text = query.strip().upper()
+    if FULL_ID_NUMBER.match(text):
+        return {"applicant__id_number": text}
+    masked = MASKED_ID_NUMBER.match(text)
+    if masked:
+        return {"applicant__id_number__startswith": masked.group(1), "applicant__id_number__endswith": masked.group(2)}
+    return None
+
+
+def overdue_cutoff(*, today: date) -> date:
+    """The latest submission day whose cases are past the pre-review time today."""
+    from onething.workdays.services import count_working_days
+
+    day = today
+    while count_working_days(start=day, end=today).days <= PREREVIEW_WORKING_DAYS:
+        day -= timedelta(days=1)
+    return day
+
+
+def queue_search(*, clerk: Clerk, filters: QueueFilters, today: date) -> QuerySet[Case]:
+    """The centre's cases the search and filters find: the pre-review queue oldest first,
+    any other state newest first."""
+    cases = centre_cases(clerk=clerk)
+    if filters.states:
+        cases = cases.filter(state__in=filters.states)
+    if filters.bundle:
+        cases = cases.filter(version__bundle__code=filters.bundle)
+    query = filters.query.strip()[:QUERY_MAX]
+    if query:
+        by_id = id_number_lookup(query)
+        if by_id is not None:
+            cases = cases.filter(**by_id)
+        else:
+            cases = cases.filter(Q(number__icontains=query) | Q(applicant__full_name__icontains=query))
+    if filters.overdue:
+        cutoff = timezone.make_aware(datetime.combine(overdue_cutoff(today=today) + timedelta(days=1), time.min))
+        cases = cases.filter(
+            Q(state=Case.State.SUBMITTED, submitted_at__lt=cutoff)
+            | Q(state__in=IN_PROGRESS, deferral_overdue=True)
+            | Q(state__in=IN_PROGRESS, due_date__lt=today)
+        )
+    if filters.states == (Case.State.SUBMITTED,):
+        return cases.order_by("submitted_at", "pk")
+    return cases.order_by("-submitted_at", "-pk")
+
+
+def centre_bundles(*, clerk: Clerk) -> list[tuple[str, str]]:
+    """The bundles the clerk's centre handles (code, name), for the bundle filter."""
+    return list(clerk.centre.bundles.order_by("code").values_list("code", "name"))
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How long a case has waited since submission: hours the same day, else working days."""
+
+    hours: int
+    working_days: int
+    overdue: bool
+
+    @property
+    def text(self) -> str:
+        if self.working_days >= 1:
+            return gettext("已等待 %(n)s 个工作日") % {"n": self.working_days}
+        if self.hours >= 1:
+            return gettext("已等待 %(n)s 小时") % {"n": self.hours}
+        return gettext("不到 1 小时")
+
+
+def waiting_time(case: Case, *, now: datetime) -> Waiting:
+    from onething.workdays.services import count_working_days
+
+    since = case.submitted_at
+    hours = max(int((now - since).total_seconds() // 3600), 0)
+    days = max(count_working_days(start=timezone.localdate(since), end=timezone.localdate(now)).days, 0)
+    return Waiting(hours=hours, working_days=days, overdue=days > PREREVIEW_WORKING_DAYS)

@@ -966,13 +966,22 @@ def provisional_dates_recompute(*, year: int) -> int:
 # New entry points for the views of views.py and api.py: the rules they used to hold.
 
 
-def prereview_summary(*, case: Case) -> dict[str, int]:
+def prereview_summary(*, case: Case) -> dict[str, int | str]:
     """Errors and warnings of the automatic checks that need no data hub (form data and
-    materials as declared), for the queue. The credit record and e-licences are checked on
-    the case page."""
+    materials as declared), for the queue, with the first of each in words (``first_error``,
+    ``first_warning``). The credit record and e-licences are checked on the case page."""
     outcome = evaluate_acceptance(case=case, checklist=checklist_from_case(case=case), dishonest=False)
-    warnings = sum(1 for c in outcome.checks if c.outcome in {MaterialCheck.Outcome.DEFERRED, "pledged"})
-    return {"errors": len(outcome.problems), "warnings": warnings}
+    flagged = [c for c in outcome.checks if c.outcome in {MaterialCheck.Outcome.DEFERRED, "pledged"}]
+    first_warning = ""
+    if flagged:
+        kind = "申请容缺" if flagged[0].outcome == MaterialCheck.Outcome.DEFERRED else "以告知承诺代替"
+        first_warning = f"“{flagged[0].name}”{kind}"
+    return {
+        "errors": len(outcome.problems),
+        "warnings": len(flagged),
+        "first_error": outcome.problems[0].get("message", "") if outcome.problems else "",
+        "first_warning": first_warning,
+    }
 
 
 def require_awaiting_prereview(*, case: Case) -> None:

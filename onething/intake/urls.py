@@ -7,6 +7,7 @@ from onething.intake import views
 app_name = "intake"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("mine/", views.mine, name="mine"),
     path("cases/<str:number>/", views.case_page, name="case"),
     path("cases/<str:number>/accept/", views.case_accept, name="case-accept"),
     path("cases/<str:number>/return/", views.case_return, name="case-return"),

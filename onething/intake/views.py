@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import replace
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -43,6 +44,8 @@ from onething.notice import presentation
 from onething.notice.selectors import InvalidAnswers
 
 QUEUE_LIMIT = 200
+QUEUE_PAGE = 50  # rows of the queue per page: each runs the automatic checks
+QUEUE_PAGES = 20
 WINDOW_SESSION_KEY = "intake_window"
 WINDOW_SESSIONS_KEPT = 8
 
@@ -68,25 +71,93 @@ def _case_or_404(request: HttpRequest, number: str) -> Case:
 # --- the queue ------------------------------------------------------------------------------
 
 
-@require_safe
+#: The automatic pre-review checks in words: the verdict of a queue row or a finding.
+VERDICTS = {"error": gettext_lazy("不通过"), "warning": gettext_lazy("需核对"), "ok": gettext_lazy("通过")}
+
+
+def _verdict(summary: dict) -> dict:
+    """A queue row's automatic checks as a word and its reason."""
+    if summary["errors"]:
+        more = _("（共 %(n)s 个问题）") % {"n": summary["errors"]} if summary["errors"] > 1 else ""
+        return {"level": "error", "word": VERDICTS["error"], "reason": f"{summary['first_error']}{more}"}
+    if summary["warnings"]:
+        more = _("（共 %(n)s 项）") % {"n": summary["warnings"]} if summary["warnings"] > 1 else ""
+        return {"level": "warning", "word": VERDICTS["warning"], "reason": f"{summary['first_warning']}{more}"}
+    return {"level": "ok", "word": VERDICTS["ok"], "reason": _("数据有效，材料齐全")}
+
+
+def _console_counts(request: HttpRequest) -> dict[str, int]:
+    """The numbers in the console's own navigation: what waits for the clerk."""
+    clerk = request.clerk
+    return {
+        "waiting": selectors.prereview_queue(clerk=clerk).count(),
+        "mine": selectors.centre_cases(clerk=clerk)
+        .filter(owner=request.user, accepted_at__isnull=False, state__in=selectors.IN_PROGRESS)
+        .count(),
+    }
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @clerk_required
 def queue(request: HttpRequest) -> HttpResponse:
-    """预审队列 of the clerk's centre, and the clerk's own accepted cases."""
+    """我的待办: the centre's cases, searched (case number, applicant's name, ID number) and
+    filtered (bundle, state, overdue); by default the pre-review queue, oldest first. The
+    search form is posted, so that an ID number typed never lands in an address (history,
+    logs); the filters also work as a link (GET)."""
     clerk = request.clerk
-    waiting = list(selectors.prereview_queue(clerk=clerk).prefetch_related("materials", "corrections")[:QUEUE_LIMIT])
-    rows = [
-        {
-            "case": case,
-            "applicant_id": mask_id_number(case.applicant.id_number),
-            "summary": services.prereview_summary(case=case),
-        }
-        for case in waiting
-    ]
-    mine = selectors.owned_in_progress(clerk=clerk, user=request.user, today=timezone.localdate(), limit=QUEUE_LIMIT)
+    data = request.POST if request.method == "POST" else request.GET
+    form = forms.QueueFilterForm(
+        data or None, bundles=selectors.centre_bundles(clerk=clerk), states=selectors.STATE_FILTERS
+    )
+    filters = selectors.QueueFilters(**form.values(default_state=selectors.DEFAULT_STATE))
+    now = timezone.now()
+    found = selectors.queue_search(clerk=clerk, filters=filters, today=timezone.localdate(now))
+    page = int(data.get("page", "")) if data.get("page", "").isdigit() else 1
+    page = min(max(page, 1), QUEUE_PAGES)
+    start = (page - 1) * QUEUE_PAGE
+    cases = list(found.prefetch_related("materials", "corrections")[start : start + QUEUE_PAGE + 1])
+    more = len(cases) > QUEUE_PAGE
+    cases = cases[:QUEUE_PAGE]
+    rows = []
+    for case in cases:
+        row = {"case": case, "applicant_id": mask_id_number(case.applicant.id_number)}
+        if case.state == Case.State.SUBMITTED:
+            row["waiting"] = selectors.waiting_time(case, now=now)
+            row["verdict"] = _verdict(services.prereview_summary(case=case))
+        rows.append(row)
     return render(
         request,
         "intake/queue.html",
-        {"clerk": clerk, "rows": rows, "mine": mine, "truncated": len(waiting) >= QUEUE_LIMIT},
+        {
+            "clerk": clerk,
+            "form": form,
+            "filters": filters,
+            "filtered": bool(filters.query or filters.bundle or filters.overdue or filters.state != "submitted"),
+            "rows": rows,
+            "page": page,
+            "first_row": start + 1,
+            "last_row": start + len(rows),
+            "next_page": page + 1 if more and page < QUEUE_PAGES else None,
+            "filter_query": urlencode(
+                {k: v for k, v in (("bundle", filters.bundle), ("state", filters.state)) if v}
+                | ({"overdue": "on"} if filters.overdue else {})
+            ),
+            "counts": _console_counts(request),
+            "section": "queue",
+        },
+    )
+
+
+@require_safe
+@clerk_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """我受理的: the clerk's own accepted cases still running (首问负责), overdue first."""
+    clerk = request.clerk
+    rows = selectors.owned_in_progress(clerk=clerk, user=request.user, today=timezone.localdate(), limit=QUEUE_LIMIT)
+    return render(
+        request,
+        "intake/mine.html",
+        {"clerk": clerk, "mine": rows, "counts": _console_counts(request), "section": "mine"},
     )
 
 
@@ -135,8 +206,9 @@ def _case_context(
         "requirements": review.materials,
         "material_by_key": review.material_by_key,
         "optional_materials": review.optional_materials,
-        "findings": findings,
+        "findings": [{"finding": f, "word": VERDICTS.get(f.level, "")} for f in findings],
         "finding_counts": {level: sum(1 for f in findings if f.level == level) for level in ("error", "warning", "ok")},
+        "counts": _console_counts(request),
         "checklist_rows": checklist_rows,
         "accept_problems": accept_problems,
         "accept_other_problems": [p for p in accept_problems if p.get("key") not in row_keys],
@@ -234,8 +306,22 @@ def case_refuse(request: HttpRequest, number: str) -> HttpResponse:
     services.require_awaiting_prereview(case=case)
     form = forms.RefuseForm(request.POST)
     form.is_valid()
+    reason = form.cleaned_data.get("reason", "")
+    if not reason.strip():
+        refused = services.ReasonRequired()
+        return _render_case(
+            request, case, 400, refuse_form=form, refuse_problems=refused.problems, focus="refuse-reason"
+        )
+    if not form.cleaned_data.get("confirmed"):
+        # the first step: what refusing means, the reason as the applicant will read it,
+        # and the one button that does it (no JavaScript needed)
+        return render(
+            request,
+            "intake/refuse_confirm.html",
+            {"case": case, "bundle": case.version.bundle, "reason": reason.strip(), "counts": _console_counts(request)},
+        )
     try:
-        case = services.case_refuse(case=case, clerk=request.user, reason=form.cleaned_data.get("reason", ""))
+        case = services.case_refuse(case=case, clerk=request.user, reason=reason)
     except services.ReturnRefused as refused:
         return _render_case(
             request, case, 400, refuse_form=form, refuse_problems=refused.problems, focus="refuse-reason"
@@ -377,7 +463,9 @@ def window_start(request: HttpRequest) -> HttpResponse:
         _window_save(request, token, {"applicant": applicant.pk, "started": timezone.now().isoformat()})
         return redirect("intake:window-bundle", token=token)
     forms.autofocus(form, next(iter(form.errors), "") or "id_number")
-    return render(request, "intake/window_start.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "intake/window_start.html", {"form": form, "section": "window"}, status=400 if form.errors else 200
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -433,6 +521,7 @@ def _window_bundle_page(
             "errors": {e.question: e for e in errors},
             "error_list": list(errors),
             "focus": focus,
+            "section": "window",
         },
         status=status,
     )
@@ -502,6 +591,7 @@ def _window_form_context(
         "other_problems": other_problems or [],
         "error_count": problem_count,
         "focus": focus,
+        "section": "window",
         "prefilled_count": sum(1 for key in prefilled if key in form.by_key),
         "field_count": len(form.fields),
     }

@@ -14,6 +14,8 @@ class IssuedLicenceAdmin(AuditedModelAdmin):
     list_display = ["number", "title", "case", "state", "registration", "attempts", "updated_at"]
     list_filter = ["state", "registration", "licence_type"]
     search_fields = ["number", "case__number"]
+    list_select_related = ["case"]  # one query for the page, not one per row
+    show_full_result_count = False  # no second COUNT(*) over the whole table when filtered
     readonly_fields = [f.name for f in IssuedLicence._meta.fields if f.name != "document"]
     exclude = ["document"]
     actions = ["collect_again"]
@@ -44,6 +46,8 @@ class DeliveryAdmin(AuditedModelAdmin):
     list_display = ["case", "method", "centre", "picked_up_at", "mailed_at", "tracking_number"]
     list_filter = ["method", "centre"]
     search_fields = ["case__number", "tracking_number"]
+    list_select_related = ["case", "centre"]
+    show_full_result_count = False
     readonly_fields = [f.name for f in Delivery._meta.fields]
 
     def has_add_permission(self, request) -> bool:

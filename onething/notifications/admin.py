@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from onething.audit.admin import ReadOnlyAdmin
+from onething.common.admin_paginator import LargeTablePaginator
 from onething.identity.masking import mask_id_number, mask_mobile
 from onething.identity.validators import IDENTIFIER_SHAPE
 from onething.notifications.channels import registry
@@ -46,8 +47,9 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ("state", "channel", "created_at")
     search_fields = ("=case_number",)
     search_help_text = _("按办件编号查找")
-    date_hierarchy = "created_at"
     list_select_related = ("recipient",)
+    show_full_result_count = False
+    paginator = LargeTablePaginator
     fields = (
         "recipient_name",
         "channel_label",
@@ -87,6 +89,7 @@ class SmsOutboxAdmin(ReadOnlyAdmin):
     search_fields = ("=notification__case_number",)
     search_help_text = _("按办件编号查找")
     list_select_related = ("notification",)
+    show_full_result_count = False
     fields = ("masked_mobile", "body", "notification", "case_number", "created_at")
     readonly_fields = fields
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from onething.audit import labels
 from onething.audit import services as audit
 from onething.audit.models import AuditEvent
 from onething.common.access import role_required
@@ -78,10 +79,18 @@ class AuditSearchForm(forms.Form):
         return selectors.AuditFilters(
             case=data.get("case") or "",
             actor=data.get("actor") or "",
-            action=data.get("action") or "",
+            action=_action_code(data.get("action") or ""),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
+
+
+#: A Chinese action name typed in the action field finds its code.
+ACTION_BY_NAME = {name: code for code, name in labels.ACTION_NAMES.items()}
+
+
+def _action_code(typed: str) -> str:
+    return ACTION_BY_NAME.get(typed.strip(), typed)
 
 
 def _cursor(request: HttpRequest, name: str) -> int | None:
@@ -111,7 +120,8 @@ def audit_search(request: HttpRequest) -> HttpResponse:
         newer_than=_cursor(request, "newer"),
     )
     for row in page.rows:
-        row["before_text"], row["after_text"] = _compact(row["before"]), _compact(row["after"])
+        row["action_name"] = labels.action_name(row["action"])
+        row["changes"], row["more_changes"] = labels.change_lines(row["before"], row["after"])
     return render(
         request,
         "oversight/audit/list.html",
@@ -122,7 +132,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
             "query": _query_without_cursors(request),
             "page_size": selectors.PAGE_SIZE,
             "export_limit": selectors.EXPORT_LIMIT,
-            "suggestions": ACTION_SUGGESTIONS,
+            "suggestions": [(code, labels.ACTION_NAMES.get(code, "")) for code in ACTION_SUGGESTIONS],
         },
     )
 
@@ -142,14 +152,12 @@ def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "row": row,
             "scope": request.audit_scope,
+            "action_name": labels.action_name(row["action"]),
+            "changes": labels.change_lines(row["before"], row["after"], limit=200)[0],
             "before": _pretty(row["before"]),
             "after": _pretty(row["after"]),
         },
     )
-
-
-def _compact(value) -> str:
-    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _pretty(value) -> str:

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from onething.audit.admin import AuditedModelAdmin, ReadOnlyAdmin
+from onething.common.admin_paginator import LargeTablePaginator
 from onething.processing import services
 from onething.processing.models import CallbackReceipt, DepartmentEndpoint, ItemCase, Officer
 
@@ -131,10 +132,13 @@ class ItemCaseAdmin(AuditedModelAdmin):
         "due_date",
         "short_error",
     )
-    list_filter = ("state", "department", "time_status")
+    # a date filter (fixed choices) rather than a date hierarchy, which reads the DISTINCT
+    # years of the whole table on every page
+    list_filter = ("state", "department", "time_status", "state_changed_at")
     search_fields = ("case__number", "idempotency_key")
     list_select_related = ("case", "department")
-    date_hierarchy = "state_changed_at"
+    show_full_result_count = False
+    paginator = LargeTablePaginator
     actions = ["redispatch_dead_letters"]
     fieldsets = (
         (
@@ -279,10 +283,10 @@ class CallbackReceiptAdmin(ReadOnlyAdmin):
     """Department callbacks as received: kept for audit and reprocessing, never edited."""
 
     list_display = ("event_id", "department", "item_case", "received_at", "applied_at")
-    list_filter = ("department", ("applied_at", admin.EmptyFieldListFilter))
+    list_filter = ("department", ("applied_at", admin.EmptyFieldListFilter), "received_at")
     search_fields = ("event_id", "item_case__case__number", "item_case__idempotency_key")
     list_select_related = ("department", "item_case__case")
-    date_hierarchy = "received_at"
+    show_full_result_count = False
     fields = ("event_id", "department", "item_case", "received_at", "applied_at", "payload_pretty")
     readonly_fields = fields
 

@@ -277,6 +277,10 @@ def _upstream_rows(compiled, item_case: ItemCase) -> list[dict]:
     return rows
 
 
+#: Output fields whose name ends so are dates: the workbench offers a date input for them.
+DATE_NAME_ENDINGS = ("date", "_start", "_until", "_on")
+
+
 def _output_inputs(compiled, output: dict, item_case: ItemCase, values: dict) -> list[dict]:
     """One input per output field of the item. Fields a downstream item of this case
     takes its data from are required: without them the next department cannot work."""
@@ -289,14 +293,16 @@ def _output_inputs(compiled, output: dict, item_case: ItemCase, values: dict) ->
     inputs = []
     for field in output.get("fields", []):
         name = field["name"]
-        is_date = name.endswith("date") or name.endswith("_start")
+        is_date = field.get("type") == "date" or name.endswith(DATE_NAME_ENDINGS)
         inputs.append(
             {
                 "name": name,
                 "label": pick(field.get("label") or name, field.get("label_en")),
                 "required": name in needed,
                 "type": "date" if is_date else "text",
-                "value": values.get(name, today if is_date else ""),
+                # a date the officer records today (issue, payment) starts as today; an
+                # expiry (``valid_until``) is the officer's to choose
+                "value": values.get(name, today if is_date and not name.endswith("_until") else ""),
             }
         )
     return inputs

@@ -94,7 +94,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _render_detail(request: HttpRequest, item_case: ItemCase, status: int = 200, **extra: Any) -> HttpResponse:
     context = selectors.item_case_detail(item_case=item_case, values=extra.pop("values", {}))
-    context |= {"errors": {}, "posted": {}} | extra
+    context |= {"errors": {}, "posted": {}, "officer": request.officer} | extra
     return render(request, "processing/detail.html", context, status=status)
 
 

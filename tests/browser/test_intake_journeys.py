@@ -12,6 +12,7 @@ from onething.catalog.selectors import published_version
 from onething.intake import selectors as intake_selectors
 from onething.operations.management.commands.load_demo import CLERK_PASSWORD, DEMO_PASSWORD
 from services.datahub.demo_identities import MOTHER
+from tests.browser.checks import check_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ANSWERS = {"birth_place": "local_hospital", "married": True, "mother_insured": True}
@@ -22,7 +23,8 @@ def log_in(page, base: str, identity: str, password: str) -> None:
     page.goto(base + "/accounts/login/")
     page.fill("input[name=identity]", identity)
     page.fill("input[name=password]", password)
-    page.press("input[name=password]", "Enter")
+    with page.expect_navigation():
+        page.press("input[name=password]", "Enter")
     page.wait_for_selector("#who")
 
 
@@ -36,7 +38,9 @@ def press_enter_on(page, selector: str) -> None:
 def test_walk_in_intake_with_deferral_and_pledge(page, live_server, demo_catalogue, datahub_settings):
     base = live_server.url
     log_in(page, base, "clerk-huangpu", CLERK_PASSWORD)
+    assert page.url == base + "/console/"  # clerks land on their queue
     page.goto(base + "/console/window/")
+    check_page(page, where="window: who is applying")
     page.fill("input[name=id_number]", MOTHER.id_number)
     with page.expect_navigation():
         page.press("input[name=id_number]", "Enter")
@@ -49,8 +53,10 @@ def test_walk_in_intake_with_deferral_and_pledge(page, live_server, demo_catalog
     page.check("input[name=birth_place][value=local_hospital]")
     page.check("input[name=married][value=true]")
     page.check("input[name=mother_insured][value=true]")
+    check_page(page, where="window: bundle and situation")
     press_enter_on(page, "#next")
     page.wait_for_selector("#accept-button")
+    check_page(page, where="window: the merged form")
     # the merged form, prefilled from the data hub; the clerk completes the rest
     assert page.input_value('[id="f-applicant.name"]') == MOTHER.name
     version = published_version(bundle_code="child-birth")
@@ -74,6 +80,7 @@ def test_walk_in_intake_with_deferral_and_pledge(page, live_server, demo_catalog
     page.check(f'input[name="check-{pledged.key}-pledge"]')
     press_enter_on(page, "#accept-button")
     page.wait_for_selector("#receipt")
+    check_page(page, where="window: accepted")
     number = page.url.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
     assert number.startswith("CHILD-BIRTH-")
 
@@ -107,6 +114,7 @@ def test_online_case_returned_corrected_and_accepted(page, live_server, demo_cat
 
     log_in(page, base, "clerk-huangpu", CLERK_PASSWORD)
     page.goto(f"{base}/console/cases/{case.number}/")
+    check_page(page, where="case awaiting pre-review")
     page.select_option("#corr-0-key", "field:applicant.mobile")
     page.fill("#corr-0-message", "预留手机号码无法接通，请核对后重新填写")
     press_enter_on(page, "#return-button")

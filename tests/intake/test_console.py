@@ -363,7 +363,7 @@ def test_accept_through_the_page_shows_problems_per_row(demo_bundles, datahub_se
     assert case.accepted_at and case.state in ACCEPTED and case.owner == user(HUANGPU)
     assert {c.key for c in case.material_checks.filter(outcome="original_sighted")} == set(missing)
     assert f"/documents/cases/{case.number}/receipt.pdf" in client.get(response["Location"]).content.decode()
-    queue = client.get("/console/").content.decode()
+    queue = client.get("/console/mine/").content.decode()
     assert case.number in queue  # under "my cases"
 
 
@@ -422,13 +422,22 @@ def test_refusal_needs_a_reason(case, login):
     assert "请填写不予受理的法律依据和理由" in page and re.search(r'name="refuse-reason"[^>]*autofocus', page)
     case.refresh_from_db()
     assert case.state == Case.State.SUBMITTED
-    response = client.post(
-        f"/console/cases/{case.number}/refuse/", {"refuse-reason": "依据《户口登记条例》第七条，不符合申报条件"}
-    )
+    reason = "依据《户口登记条例》第七条，不符合申报条件"
+    # the first step asks for confirmation and changes nothing
+    response = client.post(f"/console/cases/{case.number}/refuse/", {"refuse-reason": reason})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "确认不予受理" in page and 'id="refuse-confirm-button"' in page and reason in page
+    assert 'name="refuse-confirmed"' in page
+    case.refresh_from_db()
+    assert case.state == Case.State.SUBMITTED
+    response = client.post(f"/console/cases/{case.number}/refuse/", {"refuse-reason": reason, "refuse-confirmed": "on"})
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.state == Case.State.REFUSED and "户口登记条例" in case.refusal_reason
-    assert client.post(f"/console/cases/{case.number}/refuse/", {"refuse-reason": "再次"}).status_code == 302
+    assert AuditEvent.objects.filter(action="case.refused", case_number=case.number).count() == 1
+    again = client.post(f"/console/cases/{case.number}/refuse/", {"refuse-reason": "再次", "refuse-confirmed": "on"})
+    assert again.status_code == 302
 
 
 def test_reassign_within_the_centre_is_audited(case, login):
@@ -467,6 +476,6 @@ def test_my_cases_flag_overdue_deferred_materials(demo_bundles, datahub_settings
     services.case_accept(case=case, clerk=user(HUANGPU))
     MaterialCheck.objects.filter(case=case, key=deferrable).update(due_date=timezone.localdate() - timedelta(days=1))
     Case.objects.filter(pk=case.pk).update(deferral_overdue=True)
-    page = login(HUANGPU).get("/console/").content.decode()
+    page = login(HUANGPU).get("/console/mine/").content.decode()
     row = page[page.index('id="my-cases"') :]
     assert case.number in row and "容缺材料逾期" in row

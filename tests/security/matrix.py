@@ -138,6 +138,7 @@ MATRIX: dict[str, list[Probe]] = {
     "issuance:handover": P({CLERK_X}, kwargs=CASE, why="the case's centre hands the results over"),
     # --- 综合窗口: the clerks' console ---------------------------------------------------
     "intake:queue": P(CLERKS, shows_a_to=frozenset({CLERK_X}), why="the clerk's centre only"),
+    "intake:mine": P(CLERKS, why="the clerk's own accepted cases"),
     "intake:case": P({CLERK_X}, kwargs=CASE),
     "intake:case-accept": P({CLERK_X}, method="POST", kwargs=CASE),
     "intake:case-return": P({CLERK_X}, method="POST", kwargs=CASE),

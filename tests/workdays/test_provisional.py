@@ -96,7 +96,7 @@ def test_acceptance_into_2027_succeeds_and_is_shown_provisional(demo_bundles, da
     console = client.get(reverse("intake:case", args=[case.number])).content.decode()
     due_line = console.split('id="due-date"')[1].split("</dd>")[0]
     assert f"{case.due_date:%Y-%m-%d}" in due_line and "（暂定）" in due_line
-    queue = client.get(reverse("intake:queue")).content.decode()
+    queue = client.get(reverse("intake:mine")).content.decode()
     assert "（暂定）" in queue
 
 
