@@ -260,3 +260,16 @@ def test_the_home_page_lists_the_bundles_as_tiles(client, demo_bundles):
     for version in published_versions():
         assert f'data-bundle="{version.bundle.code}"' in text
     assert 'href="/accounts/' not in text  # no site navigation on the terminal
+
+
+def test_a_concluded_case_prints_its_result_notice(client, wired_demo, mother):
+    from tests.issuance.test_issuance import concluded_case
+
+    case = concluded_case(mother)
+    identify(client, mother.id_number)
+    text = client.get(reverse("kiosk:case", kwargs={"number": case.number})).content.decode()
+    result_url = reverse("issuance:notice", kwargs={"number": case.number})
+    assert result_url in text and 'class="done"' in text
+    result = client.get(result_url)
+    assert result.status_code == 200 and result.content.startswith(b"%PDF")
+    assert client.session.get(AUTH_KEY) == str(mother.pk)
