@@ -77,7 +77,8 @@ def bundle(request: HttpRequest, code: str) -> HttpResponse:
     version = selectors.published(code=code)
     if version is None:
         raise Http404(_("没有这个一件事"))
-    return _page(request, "kiosk/bundle.html", {"bundle": selectors.bundle_questions(version=version), "errors": []})
+    context = {"bundle": selectors.bundle_questions(version=version), "errors": [], "answers": {}}
+    return _page(request, "kiosk/bundle.html", context)
 
 
 @require_safe
@@ -90,7 +91,9 @@ def notice(request: HttpRequest, code: str) -> HttpResponse:
     try:
         shown = selectors.notice_of(version=version, query=request.GET)
     except selectors.invalid_answers_type() as invalid:
-        context = {"bundle": selectors.bundle_questions(version=version), "errors": invalid.errors}
+        questions = selectors.bundle_questions(version=version)
+        given = {q["key"]: request.GET.getlist(q["key"])[:20] for q in questions["questions"]}
+        context = {"bundle": questions, "errors": invalid.errors, "answers": given}
         return _page(request, "kiosk/bundle.html", context, status=400)
     context = {"bundle": selectors.bundle_questions(version=version), "query": request.GET.urlencode(), **shown}
     return _page(request, "kiosk/notice.html", context)

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from onething.apply.services import draft_start
+from onething.catalog.selectors import published_version
 from services.datahub.demo_identities import MOTHER
 from tests.browser.checks import PHONE, check_page
-from tests.processing.conftest import accepted_case
+from tests.processing.conftest import ANSWERS, accepted_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -30,6 +32,7 @@ def look(page, name: str, size: str) -> None:
 def test_kiosk_journey(browser, live_server, settings, demo_catalogue, wired_demo, mother, size):
     settings.KIOSK_IDLE_SECONDS, settings.KIOSK_WARNING_SECONDS = 120, 30
     case = accepted_case(mother)
+    draft = draft_start(applicant=mother, version=published_version(bundle_code="child-birth"), raw_answers=ANSWERS)
     base = live_server.url
     context = browser.new_context(locale="zh-CN", viewport=KIOSK if size == "kiosk" else PHONE, has_touch=True)
     page = context.new_page()
@@ -74,6 +77,13 @@ def test_kiosk_journey(browser, live_server, settings, demo_catalogue, wired_dem
             page.click("#identify-submit")
         assert "/kiosk/my/" in page.url and "模拟读卡" in page.inner_text("#kiosk-who")
         look(page, "my", size)
+
+        # a draft: 继续填写 hands over to the application form, still in the terminal session
+        with page.expect_navigation():
+            page.click(f'[data-draft="{draft.pk}"] .button')
+        assert f"/my/drafts/{draft.pk}/" in page.url and page.locator("form").count() >= 1
+        page.goto(f"{base}/kiosk/my/")
+        assert "/kiosk/my/" in page.url  # not sent to identify again
 
         # the case's status, and its receipt printed (the PDF)
         with page.expect_navigation():

@@ -249,8 +249,9 @@ def test_the_notice_lists_what_to_bring_first_and_links_its_pdf(client, demo_bun
     assert page.status_code == 200
     assert text.index('id="to-bring"') < text.index('id="held"') < text.index('id="items"')
     assert reverse("notice:notice-pdf", kwargs={"code": "child-birth"}) in text
-    bad = client.get(reverse("kiosk:notice", kwargs={"code": "child-birth"}) + "?married=perhaps")
+    bad = client.get(reverse("kiosk:notice", kwargs={"code": "child-birth"}) + "?birth_place=local_hospital&married=x")
     assert bad.status_code == 400 and 'id="answer-errors"' in bad.content.decode()
+    assert 'value="local_hospital" checked' in bad.content.decode()  # what was answered stays chosen
 
 
 def test_the_home_page_lists_the_bundles_as_tiles(client, demo_bundles):
