@@ -47,6 +47,8 @@ class KioskSessionMiddleware:
         return response
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:  # no session, no terminal session (no query)
+            return None
         if not hasattr(request, "session") or request.session.get(services.SESSION_KEY) is None:
             return None
         match = request.resolver_match
