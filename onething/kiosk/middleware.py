@@ -42,19 +42,24 @@ class KioskSessionMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if getattr(request, "kiosk_ended", False):
+            response.delete_cookie(services.MARKER_COOKIE)
         if getattr(request, "kiosk_handover", False) and response.get("Content-Type", "").startswith("text/html"):
             response["Refresh"] = f"{settings.KIOSK_HANDOVER_IDLE_SECONDS + 1}; url={reverse('kiosk:home')}"
         return response
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
-        if settings.SESSION_COOKIE_NAME not in request.COOKIES:  # no session, no terminal session (no query)
+        match = request.resolver_match
+        namespace = match.namespaces[0] if match and match.namespaces else ""
+        # Outside the kiosk, only a browser marked at identification is looked at: other
+        # requests read no session here (no query added to the site's pages and API).
+        if namespace != KIOSK_NAMESPACE and services.MARKER_COOKIE not in request.COOKIES:
             return None
         if not hasattr(request, "session") or request.session.get(services.SESSION_KEY) is None:
             return None
-        match = request.resolver_match
-        namespace = match.namespaces[0] if match and match.namespaces else ""
         if services.idle_expired(request=request):
             services.end(request=request, reason="idle")
+            request.kiosk_ended = True
             return HttpResponseRedirect(reverse("kiosk:home") + "?ended=idle")
         if namespace == KIOSK_NAMESPACE:
             services.touch(request=request, idle_seconds=settings.KIOSK_IDLE_SECONDS)
@@ -63,4 +68,5 @@ class KioskSessionMiddleware:
             request.kiosk_handover = True
         else:
             services.end(request=request, reason="left")
+            request.kiosk_ended = True
         return None

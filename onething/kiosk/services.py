@@ -28,6 +28,7 @@ from onething.identity.masking import mask_id_number
 from onething.kiosk.readers import CardReader, CardReadError, configured_reader
 
 SESSION_KEY = "kiosk"
+MARKER_COOKIE = "kiosk_terminal"  # set at identification: the middleware watches this browser's requests
 ENDINGS = {"exit": "自助终端：点击退出", "idle": "自助终端：无操作自动退出", "left": "自助终端：离开终端页面"}
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -69,6 +70,15 @@ class TerminalThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view) -> str:
         digest = hashlib.sha256(self.terminal.encode()).hexdigest()[:32]
         return self.cache_format % {"scope": self.scope, "ident": digest}
+
+
+def mark(response) -> None:
+    """Mark the terminal's browser (a session cookie holding no data) once a session starts."""
+    response.set_cookie(MARKER_COOKIE, "1", httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+
+
+def unmark(response) -> None:
+    response.delete_cookie(MARKER_COOKIE)
 
 
 def terminal_of(request: HttpRequest) -> str:

@@ -63,7 +63,9 @@ def identify(request: HttpRequest) -> HttpResponse:
             status = 429 if refused.code == "too_many_attempts" else 400
             retry_after = refused.retry_after_seconds
         else:
-            return HttpResponseRedirect(reverse("kiosk:my"))
+            redirect = HttpResponseRedirect(reverse("kiosk:my"))
+            services.mark(redirect)
+            return redirect
     context = {"reader": reader, "error": error, "keys": KEYPAD}
     response = _page(request, "kiosk/identify.html", context, status=status)
     if retry_after:
@@ -138,4 +140,6 @@ def exit_session(request: HttpRequest) -> HttpResponse:
     """退出 (and the end of the countdown): log out, back to the attract screen."""
     reason = "idle" if request.POST.get("reason") == "idle" else "exit"
     services.end(request=request, reason=reason)
-    return HttpResponseRedirect(reverse("kiosk:home") + f"?ended={reason}")
+    response = HttpResponseRedirect(reverse("kiosk:home") + f"?ended={reason}")
+    services.unmark(response)
+    return response

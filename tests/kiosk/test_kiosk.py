@@ -167,6 +167,7 @@ def test_exit_logs_out_and_returns_to_the_attract_screen(client, mother):
     response = client.post(reverse("kiosk:exit"))
     assert response.status_code == 302 and response["Location"] == reverse("kiosk:home") + "?ended=exit"
     assert AUTH_KEY not in client.session
+    assert client.cookies["kiosk_terminal"].value == ""  # the browser's mark is gone too
     assert client.get(MY)["Location"] == IDENTIFY
     assert AuditEvent.objects.get(action="kiosk.ended").after["reason"] == "exit"
 
