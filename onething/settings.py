@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "onething.processing",
     "onething.operations",
     "onething.tracking",
+    "onething.kiosk",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "onething.kiosk.middleware.KioskSessionMiddleware",  # a terminal session ends when idle or left
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # last, as django-axes requires: turns a lock-out flagged during the request into its answer
@@ -318,6 +320,15 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # tries while locked out 
 AXES_ENABLE_ADMIN = False  # onething.accounts.admin registers them with the identity masked
 AXES_SENSITIVE_PARAMETERS = ["username", "identity", "password", "ip_address"]
 AXES_HTTP_RESPONSE_CODE = 429
+
+# Self-service terminals (自助终端, onething/kiosk, docs/kiosk.md). The card reader: a name of
+# onething.kiosk.readers.registry or a class path; "simulated" (the typed number stands for the
+# card) only with DEBUG on unless set, empty = terminals identify nobody.
+KIOSK_CARD_READER = os.environ.get("KIOSK_CARD_READER", "simulated" if DEBUG else "")
+KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "120"))  # a terminal session ends after this idle time
+KIOSK_WARNING_SECONDS = int(os.environ.get("KIOSK_WARNING_SECONDS", "30"))  # "即将退出" shown this long before
+KIOSK_HANDOVER_IDLE_SECONDS = int(os.environ.get("KIOSK_HANDOVER_IDLE_SECONDS", "600"))  # on the application form
+KIOSK_IDENTIFY_RATE = os.environ.get("KIOSK_IDENTIFY_RATE", "10/min")  # identification attempts per terminal
 
 # --- One network: dispatch to departments ------------------------------------------
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")

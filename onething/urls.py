@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/processing/", include("onething.processing.api_urls")),
     path("workbench/", include("onething.processing.urls")),
     path("oversight/", include("onething.oversight.urls")),
+    path("kiosk/", include("onething.kiosk.urls")),
     # one namespace for the applicant's pages: applying (apply) and the submitted cases (tracking)
     path("", include(([*apply_urls.urlpatterns, *tracking_urls.urlpatterns], "apply"))),
     path("", include("onething.notice.urls")),

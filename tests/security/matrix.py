@@ -129,6 +129,15 @@ MATRIX: dict[str, list[Probe]] = {
     "api-messages-unread-count": P(SIGNED_IN),
     "api-message-read": P(OWNER, method="POST", kwargs={"pk": "@message.pk"}),
     "api-messages-read-all": P(SIGNED_IN, method="POST", why="marks one's own messages only"),
+    # --- 自助终端: the self-service terminals --------------------------------------------
+    "kiosk:home": P(EVERYONE, why="the attract screen: the bundles, identification"),
+    "kiosk:identify": P(EVERYONE, why="the card read; a POST logs the card's citizen in (tests/kiosk)"),
+    "kiosk:bundle": P(EVERYONE, kwargs={"code": "child-birth"}),
+    "kiosk:notice": P(EVERYONE, kwargs={"code": "child-birth"}, query=ANSWERS),
+    "kiosk:my": P(NOBODY, why="a terminal session only (a card read): a site login is sent to 刷身份证"),
+    "kiosk:case": P(NOBODY, kwargs=CASE, why="a terminal session only, and one's own case (tests/kiosk)"),
+    "kiosk:keepalive": P(EVERYONE, method="POST", why="counts activity of one's own terminal session, if any"),
+    "kiosk:exit": P(EVERYONE, method="POST", why="ends one's own session"),
     # --- 统一发证: results and handover ---------------------------------------------------
     "issuance:notice": P(OWNER, kwargs=CASE),
     "issuance:zip": P(OWNER, kwargs=CASE),

@@ -65,9 +65,12 @@ def test_only_staff_get_into_the_django_admin(world):
 
 
 def _login_redirect(response) -> bool:
+    """Sent to log in: the site's login page, the admin's, or a terminal's card read (the
+    kiosk's pages about a citizen take only a session started by a card at a terminal)."""
     return response.status_code in {301, 302} and urlsplit(response["Location"]).path in {
         settings.LOGIN_URL,
         reverse("admin:login"),
+        reverse("kiosk:identify"),
     }
 
 
