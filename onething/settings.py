@@ -120,6 +120,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # the same backend, whose health check skips a connection used within the last second
+    # (onething/common/dbbackends/postgresql/base.py): no `SELECT 1` per request under load
+    DATABASES["default"]["ENGINE"] = "onething.common.dbbackends.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

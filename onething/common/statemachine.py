@@ -40,7 +40,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import models
+from django.db import models, router
+from django.db.models.sql import UpdateQuery
 
 from onething.common.errors import Conflict
 
@@ -151,6 +152,25 @@ class StateMachine(Generic[M]):
             raise ValueError(f"{self.label}: the transition sets the state, not the caller")
         rows = queryset.filter(**{f"{self.field}__in": step.sources}, **(where or {}))
         return rows.update(**{self.field: step.target}, **changes)
+
+    def update_sql(
+        self, transition: str, *, pk: Any, where: Mapping[str, Any] | None = None, **changes: Any
+    ) -> tuple[str, tuple]:
+        """The UPDATE :meth:`move` would run, as SQL and parameters, not run: for a
+        transitions module that runs it together with the audit event in one statement
+        (``audit.record_with_update``). It changes one row at most (``pk``)."""
+        step = self[transition]
+        if self.field in changes:
+            raise ValueError(f"{self.label}: the transition sets the state, not the caller")
+        using = router.db_for_write(self.model)
+        rows = self.model._default_manager.db_manager(using).filter(
+            pk=pk, **{f"{self.field}__in": step.sources}, **(where or {})
+        )
+        query = rows.query.chain(UpdateQuery)
+        query.add_update_values({self.field: step.target, **changes})
+        query.clear_ordering(force=True)
+        query.clear_select_clause()
+        return query.get_compiler(using).as_sql()
 
     def refused(self, transition: str, *, current: str | None, subject: str = "") -> TransitionNotAllowed:
         """The error to raise when ``transition`` did not move a row found in ``current``."""

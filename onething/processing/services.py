@@ -14,8 +14,9 @@ from contextlib import nullcontext
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from onething.audit import services as audit
@@ -198,19 +199,54 @@ def apply_status(*, item_case_id: int, status: DepartmentStatus, actor=None, sou
                 _apply(item_case, status, actor, source)
         return item_case
     with transaction.atomic(savepoint=False):
-        # the fan-in lock, taken through the item case in one statement (only the case row)
-        case = (
-            Case.objects.select_for_update(of=("self",))
-            .select_related("version", "applicant")
-            .get(item_cases=item_case_id)
-        )
-        siblings = _siblings(case)
+        case, siblings = _locked_case_and_siblings(item_case_id)
         item_case = next(ic for ic in siblings if ic.pk == item_case_id)
         if item_case.state in FINAL_STATES:
             return item_case
         _apply(item_case, status, actor, source)
         _fan_in(case, siblings)
     return item_case
+
+
+# the case of an item case, locked first (its own statement-level CTE, materialised: run
+# before any item-case row is read), then every item case of it, locked as well; the
+# outer FOR UPDATE re-reads each row at its latest committed version after any wait
+_LOCK_CASE_OF_ITEM = (
+    "(WITH locked AS MATERIALIZED (SELECT id FROM cases_case WHERE id ="
+    " (SELECT case_id FROM processing_itemcase WHERE id = %s) FOR UPDATE) SELECT id FROM locked)"
+)
+
+
+def _locked_case_and_siblings(item_case_id: int) -> tuple[Case, list[ItemCase]]:
+    """The fan-in lock (the case's row) and the case's item cases, read under it.
+
+    On PostgreSQL in one statement: the case row is locked in a CTE evaluated before the item
+    cases are read (so the lock order stays case first, as everywhere else), and the item
+    cases and the case are selected ``FOR UPDATE`` too: after waiting for the lock, each row
+    is read at its latest committed version, as a second statement would read them (a
+    plain join would see them as of the statement's start). Elsewhere (SQLite, which
+    serialises writers anyway) the lock, then the siblings."""
+    if connection.vendor != "postgresql":
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("version", "applicant")
+            .defer("version__snapshot")  # large; compiled once per process (compiled_version)
+            .get(item_cases=item_case_id)
+        )
+        return case, _siblings(case)
+    siblings = list(
+        ItemCase.objects.filter(case_id=RawSQL(_LOCK_CASE_OF_ITEM, [item_case_id]))
+        .select_related("department", "case__version", "case__applicant")
+        .defer("case__version__snapshot")
+        .select_for_update(of=("self", "case"))
+        .order_by("pk")
+    )
+    if not siblings:
+        raise ItemCase.DoesNotExist(f"item case {item_case_id}")
+    case = siblings[0].case
+    for sibling in siblings:
+        sibling.case = case
+    return case, siblings
 
 
 def _siblings(case: Case) -> list[ItemCase]:
@@ -335,7 +371,12 @@ def case_conclude_if_done(*, case: Case) -> Case:
     its last item case finished). Under the fan-in lock, like a result; nothing happens if
     items are unfinished or another deferral is still outstanding."""
     with transaction.atomic():
-        locked = Case.objects.select_for_update(of=("self",)).select_related("version", "applicant").get(pk=case.pk)
+        locked = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("version", "applicant")
+            .defer("version__snapshot")
+            .get(pk=case.pk)
+        )
         _conclude_if_done(locked, _siblings(locked))
     case.refresh_from_db()
     return case
@@ -348,7 +389,12 @@ def items_refuse_for_deferral(*, case: Case, item_codes: set[str], reason: str, 
     Call in the transaction that records the decision, after the material is marked."""
     refused = []
     with transaction.atomic(savepoint=False):
-        locked = Case.objects.select_for_update(of=("self",)).select_related("version", "applicant").get(pk=case.pk)
+        locked = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("version", "applicant")
+            .defer("version__snapshot")
+            .get(pk=case.pk)
+        )
         siblings = _siblings(locked)
         for item_case in siblings:
             if item_case.item_code not in item_codes:

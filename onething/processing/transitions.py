@@ -64,10 +64,11 @@ def move(*, item_case: ItemCase, action: str, actor=None, note: str = "", **chan
     # no savepoint inside a caller's transaction: nothing here is caught and retried, so a
     # failure rolls back with the caller; a savepoint would cost two statements per change
     with transaction.atomic(savepoint=False):
-        if not ITEM_CASE.move(action, pk=item_case.pk, state_changed_at=now, **changes):
-            return False
-        if action not in QUIET:
-            audit.record(
+        if action in QUIET:
+            moved = ITEM_CASE.move(action, pk=item_case.pk, state_changed_at=now, **changes)
+        else:  # the change and its audit event in one statement where the database allows
+            moved = audit.record_with_update(
+                ITEM_CASE.update_sql(action, pk=item_case.pk, state_changed_at=now, **changes),
                 action=f"item_case.{action}",
                 actor=actor,
                 case_number=item_case.case.number,
@@ -76,6 +77,8 @@ def move(*, item_case: ItemCase, action: str, actor=None, note: str = "", **chan
                 after={"state": target, "item": item_case.item_code, **_plain(changes)},
                 note=note,
             )
+        if not moved:
+            return False
     if any(hasattr(value, "resolve_expression") for value in changes.values()):
         item_case.refresh_from_db()
     else:  # the row now holds exactly these values: no need to read it back

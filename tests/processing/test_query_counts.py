@@ -22,16 +22,19 @@ from tests.processing.conftest import accepted_case
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
-# ceilings per item case (today's figures, SQLite and PostgreSQL alike; see the docstring):
+# ceilings per item case (today's figures on SQLite, and on PostgreSQL unless given below; see the docstring):
 # step -> (statements, transactions) per item case, and the whole life's
 CEILINGS = {
     "split": (1.0, 0.0),  # inside intake's accepting transaction
     "dispatch": (6.0, 2.0),
-    "callback + apply + fan-in": (15.0, 2.0),
+    "callback + apply + fan-in": (13.5, 1.0),
     "licence collection": (12.0, 3.0),
 }
-STATEMENTS_PER_ITEM = 34
-TRANSACTIONS_PER_ITEM = 7
+# lower on PostgreSQL, where a state change and its audit event are one statement (a CTE),
+# and so are a callback's nonce, item-case lookup and receipt, and the fan-in lock and siblings
+CEILINGS_POSTGRESQL = {"callback + apply + fan-in": (9.7, 1.0)}
+STATEMENTS_PER_ITEM = 33
+TRANSACTIONS_PER_ITEM = 6
 
 
 class Counter:
@@ -130,7 +133,8 @@ def test_statements_and_transactions_per_item_case(wired_demo, mother, client, s
         print(f"  {step:28} {statements / n:6.1f} statements {transactions / n:5.1f} transactions")
     print(f"  {'total':28} {counter.statements / n:6.1f} statements {counter.transactions / n:5.1f} transactions")
     for step, (statements, transactions) in counter.by_step.items():
-        most_statements, most_transactions = CEILINGS[step]
+        ceilings = {**CEILINGS, **(CEILINGS_POSTGRESQL if connection.vendor == "postgresql" else {})}
+        most_statements, most_transactions = ceilings[step]
         assert statements / n <= most_statements and transactions / n <= most_transactions, step
     assert counter.statements <= STATEMENTS_PER_ITEM * n
     assert counter.transactions <= TRANSACTIONS_PER_ITEM * n
