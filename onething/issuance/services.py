@@ -169,7 +169,7 @@ def _register(licence: IssuedLicence, outcome) -> None:
     if not licence.holder:
         # e.g. a newborn's birth certificate, issued before the child has an ID number:
         # filed under the parent it would be offered as the parent's own licence later
-        outcome.registration = L.Registration.NO_HOLDER
+        outcome.registered(L.Registration.NO_HOLDER)
         return
     try:
         with datahub_client() as hub:
@@ -186,9 +186,9 @@ def _register(licence: IssuedLicence, outcome) -> None:
     except DatahubUnavailable as error:
         raise TransientIssuanceError(f"data hub: {error}") from error
     except DatahubRequestError as error:  # 4xx: the hub will not take it; retrying cannot help
-        outcome.registration, outcome.registration_error = L.Registration.FAILED, f"data hub refused: {error}"
+        outcome.registered(L.Registration.FAILED, error=f"data hub refused: {error}")
         return
-    outcome.registration = L.Registration.REGISTERED
+    outcome.registered(L.Registration.REGISTERED)
 
 
 def reconcile(*, now=None) -> int:

@@ -78,18 +78,21 @@ class CollectionOutcome:
     """What one collection run of a licence found: its document (``state`` collected or
     failed), its registration, and a transient error that stopped it (retried)."""
 
-    state: str = ""
+    document_state: str = ""
     document_bytes: bytes = b""
     document_error: str = ""
-    registration: str = ""
+    registration_result: str = ""
     registration_error: str = ""
     error: str = ""
 
     def document(self, state: str, data: bytes, *, error: str = "") -> None:
-        self.state, self.document_bytes, self.document_error = state, data, error
+        self.document_state, self.document_bytes, self.document_error = state, data, error
+
+    def registered(self, registration: str, *, error: str = "") -> None:
+        self.registration_result, self.registration_error = registration, error
 
     def __bool__(self) -> bool:
-        return bool(self.state or self.registration or self.error)
+        return bool(self.document_state or self.registration_result or self.error)
 
     @property
     def last_error(self) -> str:
@@ -111,21 +114,21 @@ def licence_collection_finish(*, licence: IssuedLicence, outcome: CollectionOutc
     action = transition = ""
     rows = IssuedLicence.objects.filter(pk=licence.pk)
     machine = None
-    if outcome.state:
+    if outcome.document_state:
         machine = COLLECTION
-        action = transition = COLLECTION_ACTIONS[outcome.state]
+        action = transition = COLLECTION_ACTIONS[outcome.document_state]
         changes.update(document=outcome.document_bytes, document_sha256=_sha256(outcome.document_bytes))
         before["state"] = C.PENDING
-        after.update(state=outcome.state, bytes=len(outcome.document_bytes))
-    if outcome.registration:
-        registration = REGISTRATION[REGISTRATION_ACTIONS[outcome.registration]]
+        after.update(state=outcome.document_state, bytes=len(outcome.document_bytes))
+    if outcome.registration_result:
+        registration = REGISTRATION[REGISTRATION_ACTIONS[outcome.registration_result]]
         if machine is None:
             machine, transition = REGISTRATION, registration.name
         else:  # both in the one UPDATE: the registration from its own sources only
             rows = rows.filter(registration__in=registration.sources)
             changes["registration"] = registration.target
         action = registration.name
-        after.update(number=licence.number, holder_type=licence.licence_type, registration=outcome.registration)
+        after.update(number=licence.number, holder_type=licence.licence_type, registration=outcome.registration_result)
     with transaction.atomic():
         if machine is None:  # nothing moved (a transient failure): the error and the attempt
             rows.update(**changes)
@@ -143,24 +146,24 @@ def licence_collection_finish(*, licence: IssuedLicence, outcome: CollectionOutc
         else:
             moved = False
     if moved:
-        if outcome.state:
-            licence.state = outcome.state
-        if outcome.registration:
-            licence.registration = outcome.registration
+        if outcome.document_state:
+            licence.state = outcome.document_state
+        if outcome.registration_result:
+            licence.registration = outcome.registration_result
         licence.last_error = outcome.last_error
         return
     # another run got to one of them first: each on its own, conditionally
-    if outcome.state:
+    if outcome.document_state:
         licence_document_finish(
             licence=licence,
-            state=outcome.state,
+            state=outcome.document_state,
             document=outcome.document_bytes,
             sha256=_sha256(outcome.document_bytes),
             error=outcome.document_error,
         )
-    if outcome.registration:
+    if outcome.registration_result:
         licence_registration_finish(
-            licence=licence, registration=outcome.registration, error=outcome.registration_error
+            licence=licence, registration=outcome.registration_result, error=outcome.registration_error
         )
 
 
