@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from onething.apply import validators
@@ -82,15 +82,37 @@ def _date_or_none(value):
 def licence_collect(*, licence_id: int) -> str:
     """Fetch the document (or draw one from the data when the department gives none), then
     register the licence in the data hub. Safe to repeat. Raises TransientIssuanceError
-    for the task to retry; a permanent failure is recorded on the licence and not retried."""
-    licence = IssuedLicence.objects.select_related("case", "item_case__department__endpoint").get(pk=licence_id)
-    IssuedLicence.objects.filter(pk=licence.pk).update(attempts=F("attempts") + 1)
-    if licence.state == L.State.PENDING:
-        _collect_document(licence)
-    if licence.registration == L.Registration.PENDING:
-        if registration_held(case=licence.case):
-            return f"{licence.state}/held"  # 出证 waits; release_held sends it again
-        _register(licence)
+    for the task to retry; a permanent failure is recorded on the licence and not retried.
+
+    One read (the licence with its item case, department and endpoint, and whether a
+    deferred material of its case holds the registration), the two exchanges, then one
+    transaction that records what came of both (``transitions.licence_collection_finish``:
+    one conditional UPDATE, one audit event, the attempt counted)."""
+    from onething.intake.selectors import outstanding_checks_all
+
+    licence = (
+        IssuedLicence.objects.select_related("case", "item_case__department__endpoint")
+        .defer("document")  # tens of kB, never needed here
+        .annotate(held=Exists(outstanding_checks_all().filter(case_id=OuterRef("case_id"))))
+        .get(pk=licence_id)
+    )
+    outcome = transitions.CollectionOutcome()
+    try:
+        if licence.state == L.State.PENDING:
+            _collect_document(licence, outcome)
+        if licence.registration == L.Registration.PENDING and not licence.held:
+            _register(licence, outcome)
+    except TransientIssuanceError as error:
+        # what was fetched before a transient failure is kept (a document, when the hub is
+        # the one down), the error noted; the task retries the rest
+        outcome.error = str(error)
+        transitions.licence_collection_finish(licence=licence, outcome=outcome)
+        log.warning("licence %s: %s", licence.number, error)
+        raise
+    if outcome:
+        transitions.licence_collection_finish(licence=licence, outcome=outcome)
+    if licence.registration == L.Registration.PENDING and licence.held:
+        return f"{licence.state}/held"  # 出证 waits; release_held sends it again
     return f"{licence.state}/{licence.registration}"
 
 
@@ -126,33 +148,28 @@ def licence_withdraw(*, item_case: ItemCase, actor, reason: str) -> bool:
     return transitions.licence_withdraw(licence=licence, case_number=item_case.case.number, actor=actor, note=note)
 
 
-def _collect_document(licence: IssuedLicence) -> None:
+def _collect_document(licence: IssuedLicence, outcome) -> None:
+    """The department's document, or, when it has none or refuses for good, one drawn by
+    the engine from the licence's data (the applicant still gets a document; the failure
+    stays visible)."""
     from onething.issuance.documents import licence_pdf
 
     item_case = licence.item_case
     try:
         document = adapter_for(item_case.department).certificate_document(item_case=item_case)
     except TransientDispatchError as error:
-        _note_error(licence, f"transient: {error}")
-        raise TransientIssuanceError(str(error)) from error
+        raise TransientIssuanceError(f"transient: {error}") from error
     except PermanentDispatchError as error:
-        _finish_document(licence, state=L.State.FAILED, error=f"permanent: {error}", document=licence_pdf(licence))
+        outcome.document(L.State.FAILED, licence_pdf(licence), error=f"permanent: {error}")
         return
-    _finish_document(licence, state=L.State.COLLECTED, error="", document=document or licence_pdf(licence))
+    outcome.document(L.State.COLLECTED, document or licence_pdf(licence))
 
 
-def _finish_document(licence: IssuedLicence, *, state: str, error: str, document: bytes) -> None:
-    """Store the document. A department that cannot give its PDF still leaves the applicant
-    a document drawn by the engine from the licence's data; the failure stays visible."""
-    sha256 = hashlib.sha256(document).hexdigest()
-    transitions.licence_document_finish(licence=licence, state=state, document=document, sha256=sha256, error=error)
-
-
-def _register(licence: IssuedLicence) -> None:
+def _register(licence: IssuedLicence, outcome) -> None:
     if not licence.holder:
         # e.g. a newborn's birth certificate, issued before the child has an ID number:
         # filed under the parent it would be offered as the parent's own licence later
-        _finish_registration(licence, L.Registration.NO_HOLDER, "")
+        outcome.registered(L.Registration.NO_HOLDER)
         return
     try:
         with datahub_client() as hub:
@@ -167,21 +184,11 @@ def _register(licence: IssuedLicence) -> None:
                 valid_until=licence.valid_until or None,
             )
     except DatahubUnavailable as error:
-        _note_error(licence, f"data hub: {error}")
-        raise TransientIssuanceError(str(error)) from error
+        raise TransientIssuanceError(f"data hub: {error}") from error
     except DatahubRequestError as error:  # 4xx: the hub will not take it; retrying cannot help
-        _finish_registration(licence, L.Registration.FAILED, f"data hub refused: {error}")
+        outcome.registered(L.Registration.FAILED, error=f"data hub refused: {error}")
         return
-    _finish_registration(licence, L.Registration.REGISTERED, "")
-
-
-def _finish_registration(licence: IssuedLicence, registration: str, error: str) -> None:
-    transitions.licence_registration_finish(licence=licence, registration=registration, error=error)
-
-
-def _note_error(licence: IssuedLicence, error: str) -> None:
-    IssuedLicence.objects.filter(pk=licence.pk).update(last_error=error[:2000])
-    log.warning("licence %s: %s", licence.number, error)
+    outcome.registered(L.Registration.REGISTERED)
 
 
 def reconcile(*, now=None) -> int:

@@ -15,7 +15,11 @@ Registration (``registration``)::
     every state but registered ──withdrawn──► withdrawn   (its item refused after approval)
 """
 
+import hashlib
+from dataclasses import dataclass
+
 from django.db import transaction
+from django.db.models import F
 
 from onething.audit import services as audit
 from onething.common.statemachine import StateMachine
@@ -67,6 +71,104 @@ def licence_document_finish(*, licence: IssuedLicence, state: str, document: byt
             )
     licence.state, licence.last_error = state, error
     return moved
+
+
+@dataclass
+class CollectionOutcome:
+    """What one collection run of a licence found: its document (``state`` collected or
+    failed), its registration, and a transient error that stopped it (retried)."""
+
+    document_state: str = ""
+    document_bytes: bytes = b""
+    document_error: str = ""
+    registration_result: str = ""
+    registration_error: str = ""
+    error: str = ""
+
+    def document(self, state: str, data: bytes, *, error: str = "") -> None:
+        self.document_state, self.document_bytes, self.document_error = state, data, error
+
+    def registered(self, registration: str, *, error: str = "") -> None:
+        self.registration_result, self.registration_error = registration, error
+
+    def __bool__(self) -> bool:
+        return bool(self.document_state or self.registration_result or self.error)
+
+    @property
+    def last_error(self) -> str:
+        return "；".join(filter(None, (self.document_error, self.registration_error, self.error)))[:2000]
+
+
+def licence_collection_finish(*, licence: IssuedLicence, outcome: CollectionOutcome) -> None:
+    """Record a collection run in one transaction: one conditional UPDATE (the document
+    pending → collected / failed, the registration pending → registered / failed /
+    no_holder, the error, the attempt counted) and one audit event. When both moved, the
+    event is the registration's (``licence.registered`` …) and its ``after`` also says how
+    the document was collected (``state``, ``bytes``); otherwise the one that moved
+    (``licence.collected`` …). If another run got to either first, each is recorded on its
+    own, conditionally, as :func:`licence_document_finish` and
+    :func:`licence_registration_finish` do."""
+    changes: dict = {"attempts": F("attempts") + 1, "last_error": outcome.last_error}
+    before: dict = {}
+    after: dict = {}
+    action = transition = ""
+    rows = IssuedLicence.objects.filter(pk=licence.pk)
+    machine = None
+    if outcome.document_state:
+        machine = COLLECTION
+        action = transition = COLLECTION_ACTIONS[outcome.document_state]
+        changes.update(document=outcome.document_bytes, document_sha256=_sha256(outcome.document_bytes))
+        before["state"] = C.PENDING
+        after.update(state=outcome.document_state, bytes=len(outcome.document_bytes))
+    if outcome.registration_result:
+        registration = REGISTRATION[REGISTRATION_ACTIONS[outcome.registration_result]]
+        if machine is None:
+            machine, transition = REGISTRATION, registration.name
+        else:  # both in the one UPDATE: the registration from its own sources only
+            rows = rows.filter(registration__in=registration.sources)
+            changes["registration"] = registration.target
+        action = registration.name
+        after.update(number=licence.number, holder_type=licence.licence_type, registration=outcome.registration_result)
+    with transaction.atomic():
+        if machine is None:  # nothing moved (a transient failure): the error and the attempt
+            rows.update(**changes)
+            return
+        if machine.move_all(transition, rows, **changes) == 1:
+            audit.record(
+                action=f"licence.{action}",
+                case_number=licence.case.number,
+                obj=licence,
+                before=before or None,
+                after=after,
+                note=outcome.last_error,
+            )
+            moved = True
+        else:
+            moved = False
+    if moved:
+        if outcome.document_state:
+            licence.state = outcome.document_state
+        if outcome.registration_result:
+            licence.registration = outcome.registration_result
+        licence.last_error = outcome.last_error
+        return
+    # another run got to one of them first: each on its own, conditionally
+    if outcome.document_state:
+        licence_document_finish(
+            licence=licence,
+            state=outcome.document_state,
+            document=outcome.document_bytes,
+            sha256=_sha256(outcome.document_bytes),
+            error=outcome.document_error,
+        )
+    if outcome.registration_result:
+        licence_registration_finish(
+            licence=licence, registration=outcome.registration_result, error=outcome.registration_error
+        )
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def licence_registration_finish(*, licence: IssuedLicence, registration: str, error: str) -> bool:

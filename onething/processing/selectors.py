@@ -1,6 +1,7 @@
 """Reads of 一网办理: which adapter serves a department, callback addresses, item cases
 an officer may see, and a case's item cases for the citizen."""
 
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -30,8 +31,13 @@ def adapter_for(department) -> DepartmentAdapter:
 
 
 def callback_url(item_case: ItemCase) -> str:
-    path = reverse("api-processing-callback", kwargs={"department": item_case.department.code})
-    return settings.CALLBACK_BASE_URL.rstrip("/") + path
+    return _callback_url(settings.CALLBACK_BASE_URL, item_case.department.code)
+
+
+@lru_cache(maxsize=256)
+def _callback_url(base: str, department_code: str) -> str:
+    """Per process: a URL reversal costs more than the rest of a dispatch's Python work."""
+    return base.rstrip("/") + reverse("api-processing-callback", kwargs={"department": department_code})
 
 
 def officer_of(user) -> Officer | None:

@@ -126,9 +126,11 @@ def retry_delay(attempts: int) -> float:
 def dispatch(*, item_case_id: int) -> str:
     """Claim a ready item case and hand it to its department. Returns what happened:
     "skipped" (someone else has it, or it is not ready), "dispatched", "retry", "dead"."""
-    if not transitions.claim(item_case_id=item_case_id):
+    # one statement: the claim returns what the submission needs (case number, department,
+    # endpoint); nothing else is read before the department is called
+    item_case = transitions.claim_returning(item_case_id=item_case_id)
+    if item_case is None:
         return "skipped"
-    item_case = ItemCase.objects.select_related("case", "department__endpoint").get(pk=item_case_id)
     try:
         reference = adapter_for(item_case.department).submit(item_case=item_case, callback_url=callback_url(item_case))
     except PermanentDispatchError as error:

@@ -12,7 +12,9 @@ callback, a race) changes nothing and returns False.
     result was held until then, so it is never handed over)
 """
 
-from django.db import transaction
+import json
+
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -91,6 +93,116 @@ def move(*, item_case: ItemCase, action: str, actor=None, note: str = "", **chan
 def claim(*, item_case_id: int) -> bool:
     """Take a ready item case for dispatch; only one worker ever wins."""
     return ITEM_CASE.move("claim", pk=item_case_id, state_changed_at=timezone.now(), attempts=F("attempts") + 1)
+
+
+def claim_returning(*, item_case_id: int) -> ItemCase | None:
+    """:func:`claim` and the read that dispatch needs, in one statement: ``UPDATE … SET
+    state='dispatching', attempts=attempts+1 WHERE id=%s AND state='ready' RETURNING`` the
+    item case's columns with its case number, department and endpoint (scalar subqueries in
+    RETURNING, which PostgreSQL and SQLite both run). None when another worker has it or it
+    is not ready: only one ever wins. The instance is built from the returned row (case,
+    department and endpoint attached, nothing left to load lazily for a submission); the
+    endpoint's secret is read as stored and decrypted through the per-process cache of
+    ``secretbox``, so a rotated secret is used from the next claim on."""
+    from onething.common import secretbox
+
+    row = _claim_row(item_case_id, timezone.now())
+    if row is None:
+        return None
+    return _claimed_instance(row, decrypt=secretbox.decrypt)
+
+
+_CLAIM_COLUMNS = (
+    "id", "case_id", "item_code", "item_name", "department_id", "state", "upstream", "data", "materials",
+    "committed_days", "idempotency_key", "reference", "attempts", "last_error", "state_changed_at",
+    "paused_since", "paused_working_days",
+)  # fmt: skip
+_JSON_COLUMNS = {"upstream", "data", "materials"}
+_claim_sql: str | None = None
+
+
+def _claim_statement() -> str:
+    global _claim_sql
+    if _claim_sql is None:
+        from onething.cases.models import Case
+        from onething.catalog.models import Department
+        from onething.processing.models import DepartmentEndpoint
+
+        q = connection.ops.quote_name
+        item, case = q(ItemCase._meta.db_table), q(Case._meta.db_table)
+        department, endpoint = q(Department._meta.db_table), q(DepartmentEndpoint._meta.db_table)
+
+        def of_case(column: str) -> str:
+            return f"(SELECT c.{q(column)} FROM {case} c WHERE c.{q('id')} = {item}.{q('case_id')})"
+
+        def of_department(column: str) -> str:
+            return f"(SELECT d.{q(column)} FROM {department} d WHERE d.{q('id')} = {item}.{q('department_id')})"
+
+        def of_endpoint(column: str) -> str:
+            return (
+                f"(SELECT e.{q(column)} FROM {endpoint} e WHERE e.{q('department_id')} = {item}.{q('department_id')})"
+            )
+
+        returning = ", ".join(
+            [f"{item}.{q(column)}" for column in _CLAIM_COLUMNS]
+            + [of_case("number"), of_department("code"), of_department("name")]
+            + [of_endpoint(column) for column in ("id", "adapter", "base_url", "secret")]
+        )
+        _claim_sql = (
+            f"UPDATE {item} SET {q('state')} = %s, {q('state_changed_at')} = %s, {q('attempts')} = {q('attempts')} + 1"
+            f" WHERE {q('id')} = %s AND {q('state')} = %s RETURNING {returning}"
+        )
+    return _claim_sql
+
+
+def _claim_row(item_case_id: int, now) -> tuple | None:
+    step = ITEM_CASE["claim"]
+    (source,) = step.sources
+    at = ItemCase._meta.get_field("state_changed_at").get_db_prep_value(now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_statement(), [step.target, at, item_case_id, source])
+        return cursor.fetchone()
+
+
+def _claimed_instance(row: tuple, *, decrypt) -> ItemCase:
+    from onething.cases.models import Case
+    from onething.catalog.models import Department
+    from onething.processing.models import DepartmentEndpoint
+
+    values = dict(zip(_CLAIM_COLUMNS, row, strict=False))
+    number, code, name, endpoint_id, adapter, base_url, secret = row[len(_CLAIM_COLUMNS) :]
+    for column in _JSON_COLUMNS:
+        if isinstance(values[column], str | bytes):
+            values[column] = json.loads(values[column])
+    for column in ("state_changed_at", "paused_since"):
+        field = ItemCase._meta.get_field(column)
+        for convert in connection.ops.get_db_converters(field.get_col(ItemCase._meta.db_table)):
+            values[column] = convert(values[column], field, connection)
+    # columns not returned are deferred: reading one loads it (never a wrong default)
+    item_case = _loaded(ItemCase, values)
+    department = _loaded(Department, {"id": values["department_id"], "code": code, "name": name})
+    if endpoint_id is None:  # cached as absent: adapter_for reads "workbench" without a query
+        Department._meta.get_field("endpoint").set_cached_value(department, None)
+    else:
+        department.endpoint = _loaded(
+            DepartmentEndpoint,
+            {
+                "id": endpoint_id,
+                "department_id": department.pk,
+                "adapter": adapter,
+                "base_url": base_url,
+                "secret": decrypt(secret) if secret else secret,
+            },
+        )
+    item_case.case = _loaded(Case, {"id": values["case_id"], "number": number})
+    item_case.department = department
+    return item_case
+
+
+def _loaded(model, values: dict):
+    """An instance as if read from the database with only ``values`` loaded."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
 def time_light(*, item_case: ItemCase, status: str) -> bool:
