@@ -183,3 +183,21 @@ def test_api_flow_is_idempotent(client, demo_bundles, datahub_settings, mother, 
     assert client.get(f"/api/drafts/{draft_id}/").status_code == 404
     assert client.post(f"/api/drafts/{draft_id}/submit/").status_code == 404
     assert client.get("/api/cases/").json() == []
+
+
+def test_a_draft_read_before_another_submit_gets_that_submit_s_case(demo_bundles, datahub_settings, mother):
+    """Submit takes no row lock before creating the case: a request that read the draft before
+    another request submitted it gets the same case (the case's idempotency key), and a draft
+    linked to a case meanwhile is not linked again."""
+    draft = start(mother)
+    services.draft_save(draft=draft, raw_data=complete(draft))
+    stale = selectors.submittable_draft(user=mother, draft_id=draft.pk)
+    first = services.draft_submit(draft=selectors.submittable_draft(user=mother, draft_id=draft.pk))
+    assert stale.case_id is None
+    assert services.draft_submit(draft=stale).pk == first.pk
+    assert Case.objects.filter(applicant=mother).count() == 1
+    assert Draft.objects.get(pk=draft.pk).case_id == first.pk
+    # the three events of a submission (written in one INSERT), each once
+    actions = list(AuditEvent.objects.filter(case_number=first.number).values_list("action", flat=True))
+    assert sorted(actions) == ["case.routed", "case.submitted", "delivery.recorded"]
+    assert first.centre_id is not None and Case.objects.get(pk=first.pk).centre_id == first.centre_id
