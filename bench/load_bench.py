@@ -40,6 +40,10 @@ What it does, all on this machine:
 
 Exit status: 0 when the run completed (targets met or not, unless ``--require-target``), 1
 for a missed target with ``--require-target``, 2 for an error or a lost case.
+
+gunicorn gets this process's environment: ``GUNICORN_CMD_ARGS`` changes its options (e.g. the
+worker class), and ``GUNICORN_CMD_ARGS="--config bench/gunicorn_profile.py"
+WEB_PROFILE_DIR=<dir>`` profiles every engine web worker (one cProfile file per worker).
 """
 
 import argparse

@@ -258,6 +258,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "onething.common.api.exception_handler",
+    # JSON only in production; the browsable API (HTML pages of every endpoint) with DEBUG on
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
     # JSON with the body and depth limits below (onething/common/limits.py)
     "DEFAULT_PARSER_CLASSES": [
         "onething.common.limits.LimitedJSONParser",

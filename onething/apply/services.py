@@ -19,6 +19,7 @@ from onething.apply.models import Draft, Upload
 from onething.apply.prefill.base import SOURCE_ELICENCE
 from onething.apply.prefill.services import run_prefill
 from onething.apply.validators import FieldError, identifier
+from onething.audit import services as audit
 from onething.cases import transitions
 from onething.cases.models import Case, CaseMaterial
 from onething.cases.numbering import next_case_number
@@ -302,10 +303,7 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
     # each other's commits. A submission that fails below leaves a gap in the day's numbers.
     number = next_case_number(bundle_code=draft.version.bundle.code)
     try:
-        with transaction.atomic():
-            locked = Draft.objects.select_for_update().get(pk=draft.pk)
-            if locked.case_id:
-                return locked.case
+        with transaction.atomic(), audit.batched():  # the case's, the delivery's and the routing's events in one INSERT
             materials = _case_materials(draft)
             case = transitions.case_submit(
                 number=number,
@@ -324,8 +322,10 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
                     for f in form.fields
                 },
             )
-            locked.case = case
-            locked.save(update_fields=["case", "updated_at"])
+            # the draft is linked only if it still has no case: no row lock taken beforehand (a
+            # concurrent submit of the same draft fails on the case's idempotency key instead)
+            if not Draft.objects.filter(pk=draft.pk, case__isnull=True).update(case=case, updated_at=timezone.now()):
+                raise _DraftGone
             # intake routes it to its centre, issuance records the delivery choice of the form
             events.publish(
                 events.CaseSubmitted, case_id=case.pk, case=case, actor_id=draft.applicant_id, actor=draft.applicant
@@ -333,12 +333,20 @@ def draft_submit(*, draft: Draft, raw_data: dict | None = None, channel: str = C
     except IntegrityError:
         # a concurrent submit of the same draft won the race: return its case
         return Case.objects.get(applicant=draft.applicant, idempotency_key=str(draft.idempotency_key))
+    except _DraftGone:
+        # submitted by another request meanwhile (its case), or deleted: DoesNotExist
+        return Draft.objects.select_related("case").get(pk=draft.pk, case__isnull=False).case
+    draft.case = case
     # the material lines just written, in the order written, are what case.materials.all()
     # gives the caller (the answer's serializer) without reading them back
     written = CaseMaterial.objects.filter(case=case)
     written._result_cache, written._prefetch_done = list(materials), True
     case._prefetched_objects_cache = {"materials": written}
     return case
+
+
+class _DraftGone(Exception):
+    """The draft being submitted got a case, or was deleted, after it was read."""
 
 
 def _case_materials(draft: Draft) -> list[CaseMaterial]:

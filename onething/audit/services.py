@@ -1,13 +1,21 @@
 """Write audit events. Call inside the transaction of the change being recorded, so the
 event exists exactly when the change does. Every part imports this module
-(``from onething.audit import services as audit`` … ``audit.record(...)``)."""
+(``from onething.audit import services as audit`` … ``audit.record(...)``).
 
-from collections.abc import Sequence
+``batched()``: the events recorded inside the block are written in one INSERT when it
+ends, still inside the caller's transaction (a hot path that records several events,
+such as a submission, saves a round trip per event)."""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import connections, router, transaction
 
 from onething.audit.models import AuditEvent
+
+_batch: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=None)
 
 
 def _event(*, action: str, actor, case_number: str, obj: Any, before: Any, after: Any, note: str) -> AuditEvent:
@@ -34,7 +42,11 @@ def record(
     note: str = "",
 ) -> AuditEvent:
     event = _event(action=action, actor=actor, case_number=case_number, obj=obj, before=before, after=after, note=note)
-    event.save(force_insert=True)
+    pending = _batch.get()
+    if pending is None:
+        event.save(force_insert=True)
+    else:
+        pending.append(event)
     return event
 
 
@@ -83,3 +95,25 @@ def record_with_update(
     with connection.cursor() as cursor:
         cursor.execute(sql, (*update_params, *params))
         return cursor.rowcount
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Events recorded inside the block are inserted together when it ends without an
+    error (in the order recorded); an error drops them with the transaction they belong
+    to. Only inside a transaction (``transaction.atomic``), which must not be left before
+    the block ends, and not around a savepoint that may be rolled back while the block goes
+    on (its events would still be written). Nested blocks join the outer one."""
+    if _batch.get() is not None:
+        yield
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.batched() needs a transaction: the events must commit with the change")
+    token = _batch.set([])
+    try:
+        yield
+        pending = _batch.get() or []
+        if pending:
+            AuditEvent.objects.bulk_create(pending)
+    finally:
+        _batch.reset(token)

@@ -37,7 +37,7 @@ CASE = StateMachine(
 )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # a new row: nothing to undo short of the caller's transaction
 def case_submit(
     *,
     applicant,
@@ -145,11 +145,12 @@ def _plain(value):
     return value.pk if hasattr(value, "pk") else (value.isoformat() if hasattr(value, "isoformat") else value)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # one UPDATE and its audit event: no savepoint needed
 def case_route(*, case: Case, centre, actor=None) -> Case:
-    """Assign the responsible service centre (no state change)."""
+    """Assign the responsible service centre (no state change; nothing else of the row is
+    read back)."""
     Case.objects.filter(pk=case.pk).update(centre=centre)
-    _refresh_keeping_fixed_relations(case)
+    case.centre = centre
     audit.record(action="case.routed", actor=actor, case_number=case.number, obj=case, after={"centre": centre.code})
     return case
 

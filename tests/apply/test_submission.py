@@ -3,6 +3,7 @@ uploaded once, validation, idempotent submit, readable case numbers, and access 
 to one's own drafts and cases (HTML and API)."""
 
 import re
+from io import BytesIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -151,3 +152,61 @@ def test_html_journey_with_upload_and_access_control(client, demo_bundles, datah
     assert client.get(f"/my/uploads/{upload_id}/").status_code == 404
     assert client.get(f"/api/cases/{case.number}/").status_code == 404
     assert case.number not in client.get("/my/").content.decode()
+
+
+def test_anonymous_is_sent_to_login(client, demo_bundles):
+    response = client.get(f"/bundles/child-birth/apply/?{QUERY}")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert client.get("/api/cases/").status_code in {401, 403}
+
+
+def test_api_flow_is_idempotent(client, demo_bundles, datahub_settings, mother, other_citizen):
+    client.force_login(mother)
+    created = client.post(
+        "/api/drafts/", {"bundle": "child-birth", "answers": ANSWERS}, content_type="application/json"
+    )
+    assert created.status_code == 201
+    draft_id = created.json()["id"]
+    schema = client.get(f"/api/bundles/child-birth/form/?{QUERY}").json()["json_schema"]
+    assert "mother.id_number" in schema["properties"]
+    upload = client.post("/api/uploads/", {"file": BytesIO(PDF)}, format="multipart")
+    assert upload.status_code == 201, upload.content
+    draft = Draft.objects.get(pk=draft_id)
+    bring = next(m.key for m in selectors.notice_materials(draft.version, draft.answers) if m.bring)
+    attached = client.post(
+        f"/api/drafts/{draft_id}/materials/",
+        {"key": bring, "upload": upload.json()["id"]},
+        content_type="application/json",
+    )
+    assert attached.status_code == 200
+    bad = client.post(f"/api/drafts/{draft_id}/submit/")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_data"
+    patched = client.patch(f"/api/drafts/{draft_id}/", {"data": complete(draft)}, content_type="application/json")
+    assert patched.status_code == 200 and patched.json()["problems"] == []
+    first = client.post(f"/api/drafts/{draft_id}/submit/")
+    second = client.post(f"/api/drafts/{draft_id}/submit/")
+    assert first.status_code == second.status_code == 201
+    assert first.json()["number"] == second.json()["number"] and Case.objects.count() == 1
+    assert [c["number"] for c in client.get("/api/cases/").json()] == [first.json()["number"]]
+    client.force_login(other_citizen)
+    assert client.get(f"/api/drafts/{draft_id}/").status_code == 404
+    assert client.post(f"/api/drafts/{draft_id}/submit/").status_code == 404
+    assert client.get("/api/cases/").json() == []
+
+
+def test_a_draft_read_before_another_submit_gets_that_submit_s_case(demo_bundles, datahub_settings, mother):
+    """Submit takes no row lock before creating the case: a request that read the draft before
+    another request submitted it gets the same case (the case's idempotency key), and a draft
+    linked to a case meanwhile is not linked again."""
+    draft = start(mother)
+    services.draft_save(draft=draft, raw_data=complete(draft))
+    stale = selectors.submittable_draft(user=mother, draft_id=draft.pk)
+    first = services.draft_submit(draft=selectors.submittable_draft(user=mother, draft_id=draft.pk))
+    assert stale.case_id is None
+    assert services.draft_submit(draft=stale).pk == first.pk
+    assert Case.objects.filter(applicant=mother).count() == 1
+    assert Draft.objects.get(pk=draft.pk).case_id == first.pk
+    # the three events of a submission (written in one INSERT), each once
+    actions = list(AuditEvent.objects.filter(case_number=first.number).values_list("action", flat=True))
+    assert sorted(actions) == ["case.routed", "case.submitted", "delivery.recorded"]
+    assert first.centre_id is not None and Case.objects.get(pk=first.pk).centre_id == first.centre_id
