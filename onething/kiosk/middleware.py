@@ -22,12 +22,16 @@ from django.urls import reverse
 from onething.kiosk import services
 
 KIOSK_NAMESPACE = "kiosk"
-# Pages of the citizen's own that the kiosk links to: the form of a draft (and its files),
-# the case page the form lands on after submission, the documents it prints.
+# Pages of the citizen's own that the kiosk links to: the form of a draft (its steps, the
+# check of the answers, its files), the confirmation and case page the form lands on after
+# submission, the documents it prints.
 HANDOVER_VIEWS = frozenset(
     {
         "apply:draft",
+        "apply:draft-step",
+        "apply:draft-check",
         "apply:upload-download",
+        "apply:submitted",
         "apply:case",
         "documents:receipt",
         "issuance:notice",

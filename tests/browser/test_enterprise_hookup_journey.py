@@ -55,7 +55,11 @@ def test_utility_hookup_from_the_form_to_results_by_mail(page, live_server, demo
         fill_step(page, draft, tmp_path, values)
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=str(tmp_path / "hookup-form-phone.png"), full_page=True)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than a phone
+        wide = page.evaluate(
+            """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)
+                .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent||'').slice(0,40))"""
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide  # nothing wider than a phone
         page.set_viewport_size({"width": 1280, "height": 900})
         continue_step(page)
     assert materials_seen and page.locator("#check-answers").count() == 1, page.inner_text("main")[:2000]

@@ -197,7 +197,8 @@ def test_file_inputs_have_a_chinese_button_and_show_the_chosen_name(browser, liv
     page = context.new_page()
     base = live_server.url
     log_in(page, base, "citizen")
-    start_draft(page, base)
+    start_draft(page, base)  # lands on the form's first step; the files are on the materials step
+    page.goto(page.url.split("/steps/")[0] + "/steps/materials/")
     picker = page.locator(".file-pick").first
     assert picker.locator("button.file-button").inner_text() == "选择文件"
     assert picker.locator(".file-name").inner_text() == "未选择文件"

@@ -193,8 +193,8 @@ def test_the_handed_over_pages_keep_the_session_and_lead_back_to_the_terminal(cl
     settings.KIOSK_HANDOVER_IDLE_SECONDS = 600
     draft = draft_of(mother)
     identify(client, mother.id_number)
-    response = client.get(reverse("apply:draft", kwargs={"draft_id": draft.pk}))
-    assert response.status_code == 200
+    response = client.get(reverse("apply:draft", kwargs={"draft_id": draft.pk}), follow=True)
+    assert response.status_code == 200 and "/steps/" in response.redirect_chain[-1][0]  # the step to carry on
     assert response["Refresh"] == f"601; url={reverse('kiosk:home')}"
     assert client.session[SESSION_KEY]["idle"] == 600  # the form takes longer than a glance
     assert client.get(MY).status_code == 200

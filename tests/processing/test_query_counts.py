@@ -27,7 +27,8 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 CEILINGS = {
     "split": (1.0, 0.0),  # inside intake's accepting transaction
     "dispatch": (5.0, 2.0),  # the claim returns what the submission needs: no read after it
-    "callback + apply + fan-in": (13.5, 1.0),
+    # the conclusion's notice to the applicant includes its in-site message (站内信): one INSERT per case
+    "callback + apply + fan-in": (14.0, 1.0),
     "licence collection": (6.0, 1.0),  # one read, one transaction (one UPDATE, one audit event)
 }
 # lower on PostgreSQL, where a state change and its audit event are one statement (a CTE),
