@@ -2,8 +2,9 @@
 screenshots (bin/screenshots → docs/screenshots/). To add a page: one line here.
 
 Each entry is (name, path, role); role None is a visitor who has not logged in, otherwise one
-of ROLES (the demo accounts of load_demo). A path may name "{draft}", the visitor's draft
-made on the way (see open_page)."""
+of ROLES (the demo accounts of load_demo). A path may begin with "{draft}": the citizen's draft
+started on the way (start_draft). Staff pages are checked by their own browser tests
+(test_staff_pages.py); here they are in the screenshots."""
 
 from onething.operations.management.commands.load_demo import (
     ADMIN_PASSWORD,
@@ -23,8 +24,17 @@ PAGES: list[tuple[str, str, str | None]] = [
     ("login", "/accounts/login/", None),
     ("signup", "/accounts/signup/", None),
     ("accessibility-statement", "/accessibility/", None),
+    ("kiosk-home", "/kiosk/", None),
     ("my-applications", "/my/", "citizen"),
+    ("form-step-applicant", "{draft}/steps/applicant/", "citizen"),
+    ("form-step-materials", "{draft}/steps/materials/", "citizen"),
+    ("check-answers", "{draft}/check/", "citizen"),
+    ("messages", "/messages/", "citizen"),
+    ("clerk-queue", "/console/", "clerk"),
+    ("officer-workbench", "/workbench/", "officer"),
+    ("audit-log", "/oversight/audit/", "admin"),
 ]
+CITIZEN_SIDE = {None, "citizen"}
 
 ROLES = {
     "citizen": (MOTHER.id_number, DEMO_PASSWORD),
@@ -43,8 +53,10 @@ def log_in(page, base: str, role: str) -> None:
     page.wait_for_selector("#who")
 
 
-def start_draft(page, base: str) -> None:
-    """The logged-in citizen starts a child-birth application, so "my applications" lists a draft."""
+def start_draft(page, base: str) -> str:
+    """The logged-in citizen starts a child-birth application, so "my applications" lists a
+    draft; the draft's own path (/my/drafts/<id>), for the pages that begin with "{draft}"."""
     page.goto(f"{base}/bundles/child-birth/notice/?{NOTICE_QUERY}")
     page.click("#apply-link")
     page.wait_for_load_state()
+    return page.url.removeprefix(base).split("/steps/")[0]

@@ -22,6 +22,9 @@ from tests.browser.steps import continue_step, fill_step, on_a_step
 from tests.browser.test_intake_journeys import log_in
 from tests.issuance.test_issuance import conclude
 
+WIDER_THAN_A_PHONE = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > 391).slice(0, 8)
+    .map(e => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ADDRESS = "上海市浦东新区世纪大道1500号12层1201室"
@@ -55,10 +58,7 @@ def test_utility_hookup_from_the_form_to_results_by_mail(page, live_server, demo
         fill_step(page, draft, tmp_path, values)
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=str(tmp_path / "hookup-form-phone.png"), full_page=True)
-        wide = page.evaluate(
-            """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)
-                .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent||'').slice(0,40))"""
-        )
+        wide = page.evaluate(WIDER_THAN_A_PHONE)  # what sticks out, should anything
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide  # nothing wider than a phone
         page.set_viewport_size({"width": 1280, "height": 900})
         continue_step(page)

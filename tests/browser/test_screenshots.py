@@ -29,6 +29,7 @@ def shoot(browser, base: str, size_name: str, *, elders: bool) -> list[Path]:
     page.set_default_timeout(20000)
     written = []
     role_now = None
+    draft = ""
     try:
         if elders:
             page.goto(base + "/")
@@ -44,9 +45,9 @@ def shoot(browser, base: str, size_name: str, *, elders: bool) -> list[Path]:
                 if role:
                     log_in(page, base, role)
                     if role == "citizen":
-                        start_draft(page, base)
+                        draft = start_draft(page, base)
                 role_now = role
-            page.goto(base + path)
+            page.goto(base + path.replace("{draft}", draft))
             page.wait_for_load_state("networkidle")
             target = OUT / f"{name}{'-elders' if elders else ''}-{size_name}.jpg"
             page.screenshot(path=str(target), full_page=True, type="jpeg", quality=60)
