@@ -53,6 +53,17 @@ def log_in(page, base: str, role: str) -> None:
     page.wait_for_selector("#who")
 
 
+def log_in_with(page, base: str, identity: str, password: str) -> None:
+    """Log in as anyone (the keyboard's Enter, as a clerk would), after dropping any session."""
+    page.context.clear_cookies()
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=identity]", identity)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.press("input[name=password]", "Enter")
+    page.wait_for_selector("#who")
+
+
 def start_draft(page, base: str) -> str:
     """The logged-in citizen starts a child-birth application, so "my applications" lists a
     draft; the draft's own path (/my/drafts/<id>), for the pages that begin with "{draft}"."""

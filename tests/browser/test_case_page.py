@@ -15,7 +15,8 @@ from onething.processing.adapters.base import DepartmentStatus
 from onething.processing.models import ItemCase
 from services.datahub.demo_identities import MOTHER
 from tests.browser.checks import DESKTOP, PHONE, check_page
-from tests.browser.test_intake_journeys import log_in
+from tests.browser.pages import log_in_with as log_in
+from tests.processing.conftest import submitted_case
 from tests.processing.test_flow import dispatch_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -23,29 +24,6 @@ ANSWERS = {"birth_place": "local_hospital", "married": True, "mother_insured": T
 S = ItemCase.State
 STACKED = ("submitted", "prereview")  # on a phone, the second stage sits below the first
 SHOTS = os.environ.get("CASE_PAGE_SCREENSHOTS", "")  # a folder: keep the screenshots for a look
-
-
-def submitted_case(applicant):
-    """A complete online child-birth case, waiting for pre-review."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from onething.apply import selectors as apply_selectors
-    from onething.apply import services as apply_services
-    from onething.apply.uploads import upload_create
-    from onething.catalog.selectors import published_version
-
-    version = published_version(bundle_code="child-birth")
-    draft = apply_services.draft_start(applicant=applicant, version=version, raw_answers=ANSWERS)
-    for material in apply_selectors.notice_materials(version, draft.answers):
-        if material.bring and material.required:
-            upload = upload_create(
-                owner=applicant, file=SimpleUploadedFile(f"{material.key}.pdf", b"%PDF-1.4\n%%EOF\n")
-            )
-            apply_services.draft_attach(draft=draft, material_key=material.key, upload=upload)
-    form = apply_selectors.form_for(version=version, answers=draft.answers)
-    return apply_services.draft_submit(
-        draft=draft, raw_data={f.key: f.example() for f in form.fields if f.key not in draft.data}
-    )
 
 
 def accept(case):

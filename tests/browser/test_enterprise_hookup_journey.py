@@ -18,8 +18,8 @@ from onething.issuance import services as issuance
 from onething.issuance.models import Delivery, IssuedLicence
 from onething.operations.management.commands.load_demo import CLERK_PASSWORD, DEMO_PASSWORD
 from services.datahub.demo_identities import ENTERPRISE_CREDIT_CODE
+from tests.browser.pages import log_in_with as log_in
 from tests.browser.steps import continue_step, fill_step, on_a_step
-from tests.browser.test_intake_journeys import log_in
 from tests.issuance.test_issuance import conclude
 
 WIDER_THAN_A_PHONE = """() => [...document.querySelectorAll('body *')]

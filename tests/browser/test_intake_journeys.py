@@ -13,19 +13,10 @@ from onething.intake import selectors as intake_selectors
 from onething.operations.management.commands.load_demo import CLERK_PASSWORD, DEMO_PASSWORD
 from services.datahub.demo_identities import MOTHER
 from tests.browser.checks import check_page
+from tests.browser.pages import log_in_with as log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ANSWERS = {"birth_place": "local_hospital", "married": True, "mother_insured": True}
-
-
-def log_in(page, base: str, identity: str, password: str) -> None:
-    page.context.clear_cookies()
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=identity]", identity)
-    page.fill("input[name=password]", password)
-    with page.expect_navigation():
-        page.press("input[name=password]", "Enter")
-    page.wait_for_selector("#who")
 
 
 def press_enter_on(page, selector: str) -> None:

@@ -18,7 +18,7 @@ from onething.operations.management.commands.load_demo import (
 from onething.oversight.models import Rectification
 from onething.processing.models import ItemCase
 from services.datahub.demo_identities import MOTHER
-from tests.browser.test_intake_journeys import log_in
+from tests.browser.pages import log_in_with as log_in
 from tests.issuance.test_issuance import concluded_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -16,19 +16,10 @@ from onething.operations.management.commands.load_demo import (
 )
 from services.datahub.demo_identities import MOTHER
 from tests.browser.checks import DESKTOP, PHONE, check_page
+from tests.browser.pages import log_in_with as log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
-
-
-def log_in(page, base: str, identity: str, password: str) -> None:
-    page.context.clear_cookies()
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=identity]", identity)
-    page.fill("input[name=password]", password)
-    with page.expect_navigation():
-        page.press("input[name=password]", "Enter")
-    page.wait_for_selector("#who")
 
 
 def mothers_case() -> Case:
